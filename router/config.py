@@ -1,0 +1,183 @@
+"""One typed configuration: ``config/sora2api.yaml`` plus ``SORA2API_*`` environment overrides.
+
+Precedence (highest first): environment (``SORA2API_`` prefix, ``__`` for nesting, e.g.
+``SORA2API_UPSTREAM__SORA_BACKEND``), the YAML file, the defaults below. Values of the form
+``{"$env": NAME}`` or ``{"$file": path}`` in the YAML are resolved at load time, so secrets
+need not be written into the file. Every key is documented in ``config/sora2api.yaml``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+DEFAULT_CONFIG_PATH = Path("config/sora2api.yaml")
+CONFIG_PATH_ENV = "SORA2API_CONFIG"
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ServerSettings(Section):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    #: base URL clients use to reach the gateway (for cached-file links); derived from the request if empty
+    public_base_url: str = ""
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+
+
+class DatabaseSettings(Section):
+    url: str = "sqlite+aiosqlite:///data/sora2api.db"
+    #: Fernet key for tokens at rest; generated into ``<data_dir>/secret.key`` when empty
+    encryption_key: str = ""
+    echo: bool = False
+
+
+class AuthSettings(Section):
+    #: API keys accepted on /v1 in addition to keys stored in the database
+    api_keys: list[str] = Field(default_factory=list)
+    admin_username: str = "admin"
+    #: plain admin password from config; when empty a password is generated on first start
+    admin_password: str = ""
+
+
+class UpstreamSettings(Section):
+    sora_backend: str = "https://sora.chatgpt.com/backend"
+    sora_web: str = "https://sora.chatgpt.com"
+    chatgpt: str = "https://chatgpt.com"
+    openai_auth: str = "https://auth.openai.com"
+    #: global proxy for every upstream call (http://, https://, socks5://); empty = direct
+    proxy: str = ""
+    #: seconds for generic backend calls
+    timeout: float = 120.0
+    #: seconds for the create calls (``/nf/create``)
+    create_timeout: float = 30.0
+    #: seconds for account calls (/me, billing, invite, check) and token conversion
+    account_timeout: float = 30.0
+    #: seconds for the sentinel exchange
+    sentinel_timeout: float = 10.0
+    #: seconds for media downloads
+    download_timeout: float = 60.0
+    #: log upstream requests and responses (secrets redacted)
+    debug: bool = False
+
+
+class PoolSettings(Section):
+    #: default per-account video concurrency for new accounts
+    video_concurrency: int = 3
+    #: default per-account image concurrency for new accounts
+    image_concurrency: int = 1
+    #: seconds a request waits for a free account slot before failing
+    wait_timeout: float = 30.0
+    #: how many requests may wait for a slot at once
+    max_waiting: int = 1000
+
+
+class TaskSettings(Section):
+    #: seconds between polls of one account
+    poll_interval: float = 2.5
+    image_timeout: float = 300.0
+    video_timeout: float = 3000.0
+    #: how many times a job that failed before the upstream accepted it is resubmitted
+    max_submit_attempts: int = 3
+
+
+class PluginSettings(Section):
+    #: in-repo plugins loaded at start
+    builtins: list[str] = Field(
+        default_factory=lambda: [
+            "plugins.sora_image",
+            "plugins.sora_video",
+            "plugins.prompt_enhance",
+            "plugins.features",
+        ]
+    )
+    #: load third-party plugins from the ``sora2api.plugins`` entry-point group
+    load_entry_points: bool = True
+    #: plugin names never loaded
+    blocked: list[str] = Field(default_factory=list)
+    #: when non-empty, only these plugin names are loaded (like LLM_LOAD_PLUGINS)
+    allow: list[str] = Field(default_factory=list)
+    #: print every hook call (debugging)
+    trace: bool = False
+    #: per-plugin settings, validated by the model each plugin registers
+    settings: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+
+class PassthroughSettings(Section):
+    #: litellm ``model_list`` entries for models no plugin serves
+    model_list: list[dict[str, Any]] = Field(default_factory=list)
+    #: extra litellm.Router keyword arguments (num_retries, timeout, ...)
+    router_settings: dict[str, Any] = Field(default_factory=dict)
+
+
+class Settings(BaseSettings):
+    """The whole configuration of one gateway instance."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SORA2API_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        nested_model_default_partial_update=True,
+    )
+
+    #: folder for the SQLite file, generated secrets and cached media
+    data_dir: Path = Path("data")
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    upstream: UpstreamSettings = Field(default_factory=UpstreamSettings)
+    pool: PoolSettings = Field(default_factory=PoolSettings)
+    tasks: TaskSettings = Field(default_factory=TaskSettings)
+    plugins: PluginSettings = Field(default_factory=PluginSettings)
+    passthrough: PassthroughSettings = Field(default_factory=PassthroughSettings)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # environment beats the YAML file, which arrives as init arguments
+        return env_settings, init_settings
+
+
+def _resolve_secrets(value: Any, base: Path) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"$env"}:
+            return os.environ.get(str(value["$env"]), "")
+        if set(value) == {"$file"}:
+            path = Path(str(value["$file"]))
+            return (path if path.is_absolute() else base / path).read_text().strip()
+        return {key: _resolve_secrets(item, base) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_resolve_secrets(item, base) for item in value]
+    return value
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """The YAML file as a dict with ``$env``/``$file`` secrets resolved; ``{}`` if it is absent."""
+    if not path.exists():
+        return {}
+    data = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: the top level must be a mapping")
+    resolved: dict[str, Any] = _resolve_secrets(data, path.parent)
+    return resolved
+
+
+def load_settings(path: Path | str | None = None, **overrides: Any) -> Settings:
+    """Load the settings from ``path`` (or ``$SORA2API_CONFIG`` or ``config/sora2api.yaml``)."""
+    config_path = Path(path or os.environ.get(CONFIG_PATH_ENV) or DEFAULT_CONFIG_PATH)
+    data = read_yaml(config_path)
+    data.update(overrides)
+    return Settings(**data)
