@@ -110,6 +110,11 @@ class PluginSettings(Section):
     settings: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
+class FeatureSettings(Section):
+    #: feature parsers switched off by name: style, storyboard, remix, generation_id
+    disabled: list[str] = Field(default_factory=list)
+
+
 class PassthroughSettings(Section):
     #: litellm ``model_list`` entries for models no plugin serves
     model_list: list[dict[str, Any]] = Field(default_factory=list)
@@ -136,6 +141,7 @@ class Settings(BaseSettings):
     pool: PoolSettings = Field(default_factory=PoolSettings)
     tasks: TaskSettings = Field(default_factory=TaskSettings)
     plugins: PluginSettings = Field(default_factory=PluginSettings)
+    features: FeatureSettings = Field(default_factory=FeatureSettings)
     passthrough: PassthroughSettings = Field(default_factory=PassthroughSettings)
 
     @classmethod

@@ -24,6 +24,7 @@ else catches ``httpx`` exceptions.
     └── UpstreamError                 502 upstream_error
         ├── UpstreamTimeoutError      504 upstream_timeout
         ├── UpstreamConnectionError   502 upstream_unreachable
+        │   └── UpstreamDisconnectedError 502 upstream_disconnected
         ├── UpstreamBadResponseError  502 upstream_bad_response
         ├── UpstreamAuthError         502 token_invalid
         ├── UpstreamRejectedError     400 upstream_rejected
@@ -184,6 +185,13 @@ class UpstreamTimeoutError(UpstreamError):
 class UpstreamConnectionError(UpstreamError):
     default_code = "upstream_unreachable"
     retryable = True
+
+
+class UpstreamDisconnectedError(UpstreamConnectionError):
+    """The connection broke after the request was (maybe) sent: the upstream may have accepted it."""
+
+    default_code = "upstream_disconnected"
+    not_accepted = False
 
 
 class UpstreamBadResponseError(UpstreamError):

@@ -1,0 +1,32 @@
+"""Text-to-image through Sora's ``/video_gen`` (type ``image_gen``), polled by the task engine."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+
+from router import Event, GenerationContext, GenerationRequest, InvalidRequestError, JobSpec, SoraSession
+
+
+class ImageHandler:
+    async def generate(self, request: GenerationRequest, ctx: GenerationContext) -> AsyncIterator[Event]:
+        prompt = request.prompt.strip()
+        if not prompt:
+            raise InvalidRequestError(
+                "The prompt is empty: put the image description in the last message", param="messages"
+            )
+        await ctx.pool.ensure_servable("image", model=request.model.id)
+        job = JobSpec(
+            model=request.model.id,
+            kind="image",
+            params={
+                "prompt": prompt,
+                "width": request.model.params["width"],
+                "height": request.model.params["height"],
+            },
+        )
+        async for event in ctx.tasks.run(job, owner_key_id=request.owner_key_id):
+            yield event
+
+    async def submit(self, session: SoraSession, params: Mapping[str, Any]) -> str:
+        return await session.create_image(params["prompt"], int(params["width"]), int(params["height"]), None)

@@ -1,0 +1,32 @@
+"""Videos: the sora2-*, sora2pro-* and sora2pro-hd-* models."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from plugins.sora_video.handler import VideoHandler
+from plugins.sora_video.models import VIDEO_VARIANTS
+from router import ModelSpec, Settings, hookimpl
+
+
+@hookimpl
+def register_models(register: Callable[[ModelSpec], None], settings: Settings) -> None:
+    handler = VideoHandler()
+    for variant in VIDEO_VARIANTS:
+        register(
+            ModelSpec(
+                id=variant.id,
+                kind="video",
+                handler=handler,
+                description=f"Video generation - {variant.orientation} {variant.seconds}s"
+                + (" (Pro)" if variant.requires_pro else ""),
+                requires_pro=variant.requires_pro,
+                params={
+                    "orientation": variant.orientation,
+                    "seconds": variant.seconds,
+                    "n_frames": variant.n_frames,
+                    "upstream_model": variant.upstream_model,
+                    "size": variant.size,
+                },
+            )
+        )

@@ -1,0 +1,46 @@
+"""Everything one app instance owns, built in the lifespan and reached through ``router.deps``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pluggy
+
+from router.auth import Authenticator
+from router.config import Settings
+from router.features import FeatureParsers
+from router.generation import GenerationContext
+from router.passthrough import Passthrough
+from router.pool.pool import AccountPool
+from router.registry import ModelRegistry
+from router.sora.client import SoraTransport
+from router.storage.accounts import AccountRepository
+from router.storage.db import Database
+from router.storage.tasks import TaskRepository
+from router.tasks.engine import TaskEngine
+
+
+@dataclass
+class Services:
+    settings: Settings
+    db: Database
+    plugins: pluggy.PluginManager
+    registry: ModelRegistry
+    transport: SoraTransport
+    accounts: AccountRepository
+    task_repo: TaskRepository
+    pool: AccountPool
+    tasks: TaskEngine
+    passthrough: Passthrough
+    auth: Authenticator
+    features: FeatureParsers
+
+    @property
+    def context(self) -> GenerationContext:
+        return GenerationContext(
+            settings=self.settings,
+            pool=self.pool,
+            tasks=self.tasks,
+            transport=self.transport,
+            features=self.features,
+        )

@@ -1,0 +1,246 @@
+"""The task engine: a generation is a persisted task, submitted on a leased account and polled.
+
+A task runs in a background asyncio task owned by the engine, so a client that goes away loses
+nothing; surfaces subscribe to its events. Unfinished tasks resume at start-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal, cast
+
+from router.config import TaskSettings
+from router.errors import GatewayError, NoAccountError, UpstreamError
+from router.events import Completed, Event, Failed, Progress, Reasoning, Started
+from router.models import JobHandler
+from router.pool.pool import AccountPool, Lease
+from router.registry import ModelRegistry
+from router.sora.client import SoraTransport
+from router.storage.tasks import TaskRecord, TaskRepository
+from router.tasks import narration
+from router.tasks.poller import AccountPoller, Outcome
+
+logger = logging.getLogger(__name__)
+
+JobKind = Literal["video", "image"]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A durable upstream job: what the plugin's ``submit`` needs is all in ``params``."""
+
+    model: str
+    kind: JobKind
+    params: Mapping[str, Any]
+    requires_pro: bool = False
+
+
+@dataclass
+class _Run:
+    record: TaskRecord
+    history: list[Event] = field(default_factory=list)
+    listeners: list[asyncio.Queue[Event]] = field(default_factory=list)
+    runner: asyncio.Task[None] | None = None
+    last_percent: int = -1
+
+    def publish(self, event: Event) -> None:
+        self.history.append(event)
+        for queue in self.listeners:
+            queue.put_nowait(event)
+
+
+class TaskEngine:
+    def __init__(
+        self,
+        repo: TaskRepository,
+        pool: AccountPool,
+        transport: SoraTransport,
+        registry: ModelRegistry,
+        settings: TaskSettings,
+    ) -> None:
+        self._repo = repo
+        self._pool = pool
+        self._transport = transport
+        self._registry = registry
+        self._settings = settings
+        self._runs: dict[str, _Run] = {}
+        self._pollers: dict[int, AccountPoller] = {}
+
+    # -- lifecycle -------------------------------------------------------------------------
+    async def start(self) -> None:
+        """Resume every unfinished task."""
+        for record in await self._repo.list_unfinished():
+            self._launch(record)
+
+    async def close(self) -> None:
+        runners = [run.runner for run in self._runs.values() if run.runner is not None]
+        for runner in runners:
+            runner.cancel()
+        await asyncio.gather(*runners, return_exceptions=True)
+        for poller in self._pollers.values():
+            await poller.close()
+
+    # -- public API ------------------------------------------------------------------------
+    async def submit(self, job: JobSpec, *, owner_key_id: int | None = None) -> TaskRecord:
+        """Persist a task for ``job`` and start it in the background."""
+        record = await self._repo.create(
+            prefix=job.kind,
+            kind=job.kind,
+            model=job.model,
+            owner_key_id=owner_key_id,
+            params={**job.params, "requires_pro": job.requires_pro},
+        )
+        self._launch(record)
+        return record
+
+    async def run(self, job: JobSpec, *, owner_key_id: int | None = None) -> AsyncIterator[Event]:
+        """Submit ``job`` and follow its events until it ends."""
+        record = await self.submit(job, owner_key_id=owner_key_id)
+        async for event in self.follow(record.id):
+            yield event
+
+    async def follow(self, task_id: str) -> AsyncIterator[Event]:
+        """Every event of a running task (past ones first); ends after the terminal event."""
+        run = self._runs.get(task_id)
+        if run is None:
+            raise NoAccountError(f"task {task_id} is not running in this gateway")
+        queue: asyncio.Queue[Event] = asyncio.Queue()
+        for event in run.history:
+            queue.put_nowait(event)
+        run.listeners.append(queue)
+        try:
+            while True:
+                event = await queue.get()
+                yield event
+                if isinstance(event, Completed | Failed):
+                    return
+        finally:
+            run.listeners.remove(queue)
+
+    # -- one task --------------------------------------------------------------------------
+    def _launch(self, record: TaskRecord) -> None:
+        run = _Run(record=record)
+        run.publish(Started(task_id=record.id))
+        self._runs[record.id] = run
+        run.runner = asyncio.create_task(self._drive(run), name=f"task-{record.id}")
+
+    async def _drive(self, run: _Run) -> None:
+        lease: Lease | None = None
+        record = run.record
+        kind = cast(JobKind, record.kind)
+        try:
+            if record.upstream_task_id and record.account_id is not None:
+                lease = self._pool.adopt(record.account_id, kind)
+            else:
+                run.publish(Reasoning(narration.GENERATION_BEGINS))
+                lease = await self._submit(run)
+            outcome = await self._poller(lease.account_id).watch(
+                run.record.upstream_task_id or "",
+                kind,
+                timeout=self._settings.video_timeout if kind == "video" else self._settings.image_timeout,
+                on_progress=lambda percent, status: self._progress(run, percent, status),
+            )
+            await self._complete(run, lease.account_id, outcome)
+        except GatewayError as exc:
+            await self._fail(run, exc)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a bug must still end the task visibly
+            logger.exception("task %s crashed", record.id)
+            await self._fail(run, GatewayError(f"internal error: {type(exc).__name__}"))
+        finally:
+            if lease is not None:
+                lease.release()
+            if not (run.runner and run.runner.cancelled()):
+                self._runs.pop(record.id, None)
+
+    async def _submit(self, run: _Run) -> Lease:
+        record = run.record
+        kind = cast(JobKind, record.kind)
+        handler = cast(JobHandler, self._registry.get(record.model).handler)
+        requires_pro = bool(record.params.get("requires_pro"))
+        tried: list[int] = []
+        last_error: UpstreamError | None = None
+        for attempt in range(1, max(1, self._settings.max_submit_attempts) + 1):
+            try:
+                lease = await self._pool.acquire(
+                    kind, requires_pro=requires_pro, exclude=tried, model=record.model
+                )
+            except NoAccountError:
+                if last_error is not None:
+                    raise last_error from None
+                raise
+            try:
+                session = self._transport.session(self._pool.credentials(lease.account_id))
+                upstream_id = await handler.submit(session, record.params)
+            except UpstreamError as exc:
+                lease.release()
+                await self._pool.report_failure(lease.account_id, exc)
+                if not (exc.retryable and exc.not_accepted):
+                    raise
+                tried.append(lease.account_id)
+                last_error = exc
+                run.publish(Reasoning(narration.RETRYING.format(attempt=attempt, reason=exc.message)))
+                continue
+            except BaseException:
+                lease.release()
+                raise
+            run.record = await self._repo.update(
+                record.id, upstream_task_id=upstream_id, account_id=lease.account_id, status="in_progress"
+            )
+            return lease
+        assert last_error is not None
+        raise last_error
+
+    def _poller(self, account_id: int) -> AccountPoller:
+        poller = self._pollers.get(account_id)
+        if poller is None:
+            poller = AccountPoller(
+                lambda: self._transport.session(self._pool.credentials(account_id)),
+                self._settings.poll_interval,
+            )
+            self._pollers[account_id] = poller
+        return poller
+
+    async def _progress(self, run: _Run, percent: int, status: str) -> None:
+        if percent == run.last_percent:
+            return
+        run.last_percent = percent
+        text = (
+            narration.video_progress(percent, status)
+            if run.record.kind == "video"
+            else narration.image_progress(percent)
+        )
+        run.publish(Progress(percent=percent, status=status, text=text))
+        run.record = await self._repo.update(run.record.id, progress=min(percent, 99))
+
+    async def _complete(self, run: _Run, account_id: int, outcome: Outcome) -> None:
+        result = {"urls": list(outcome.urls), "generation_id": outcome.generation_id}
+        run.record = await self._repo.update(
+            run.record.id,
+            status="completed",
+            progress=100,
+            result=result,
+            generation_id=outcome.generation_id,
+            completed_at=datetime.now(UTC),
+        )
+        await self._pool.report_success(account_id)
+        video = run.record.kind == "video"
+        run.publish(Reasoning(narration.VIDEO_DONE if video else narration.IMAGE_DONE))
+        run.publish(Completed(kind="video" if video else "image", urls=outcome.urls, data=result))
+
+    async def _fail(self, run: _Run, error: GatewayError) -> None:
+        try:
+            run.record = await self._repo.update(
+                run.record.id,
+                status="failed",
+                error_code=error.code,
+                error_message=error.message,
+                completed_at=datetime.now(UTC),
+            )
+        finally:
+            run.publish(Failed(error=error))
