@@ -170,6 +170,8 @@ class AccountPool:
         excluded = tuple(exclude)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._settings.wait_timeout
+        if not self._candidates(kind, requires_pro, excluded, account_id):
+            await self.refresh()  # an account added a moment ago by the CLI
         async with self._changed:
             if not self._candidates(kind, requires_pro, excluded, account_id):
                 raise self._no_account_error(kind, requires_pro, model)

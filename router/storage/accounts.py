@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import hashlib
 from collections.abc import Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal, TypedDict, Unpack
 
@@ -72,11 +73,11 @@ class AccountRecord:
     updated_at: datetime
 
     def __repr__(self) -> str:
-        shown = (
-            f"{item.name}={'***' if item.name in _TOKENS and value is not None else repr(value)}"
-            for item in fields(self)
-            for value in [getattr(self, item.name)]
-        )
+        shown = []
+        for item in dataclasses.fields(self):
+            value = getattr(self, item.name)
+            masked = item.name in _TOKENS and value is not None
+            shown.append(f"{item.name}={'***' if masked else repr(value)}")
         return f"AccountRecord({', '.join(shown)})"
 
 
@@ -120,9 +121,7 @@ class NewAccountFields(_AccountProfile):
 
 
 #: every field ``update`` accepts (the record's fields minus the ones the repository owns)
-UPDATABLE: frozenset[str] = frozenset(NewAccountFields.__annotations__) | frozenset(
-    _AccountProfile.__annotations__
-)
+UPDATABLE: frozenset[str] = NewAccountFields.__required_keys__ | NewAccountFields.__optional_keys__
 
 
 def token_hash(access_token: str) -> str:
@@ -143,7 +142,10 @@ class AccountRepository:
             async with self._db.begin() as conn:
                 row = (await conn.execute(sa.insert(accounts).values(values).returning(*accounts.c))).one()
         except IntegrityError as exc:
-            raise await self._conflict(str(values["token_hash"]), None) or exc from exc
+            conflict = await self._conflict(values["token_hash"], None)
+            if conflict is None:
+                raise
+            raise conflict from exc
         return self._record(row._mapping)
 
     async def upsert_by_email(self, **fields: Unpack[NewAccountFields]) -> tuple[AccountRecord, bool]:
@@ -197,9 +199,10 @@ class AccountRepository:
             async with self._db.begin() as conn:
                 row = (await conn.execute(statement)).one_or_none()
         except IntegrityError as exc:
-            if "token_hash" not in values:
+            conflict = await self._conflict(values.get("token_hash"), account_id)
+            if conflict is None:
                 raise
-            raise await self._conflict(str(values["token_hash"]), account_id) or exc from exc
+            raise conflict from exc
         if row is None:
             raise NotFoundError(f"No account with id {account_id}", code="account_not_found")
         return self._record(row._mapping)
@@ -238,7 +241,6 @@ class AccountRepository:
                 consecutive_errors=accounts.c.consecutive_errors + 1,
                 last_error=message[:MAX_ERROR_LENGTH],
                 last_error_at=now,
-                last_used_at=now,
                 updated_at=now,
             )
             .returning(accounts.c.consecutive_errors)
@@ -253,8 +255,10 @@ class AccountRepository:
             rows = (await conn.execute(query)).all()
         return [self._record(row._mapping) for row in rows]
 
-    async def _conflict(self, fingerprint: str, account_id: int | None) -> ConflictError | None:
+    async def _conflict(self, fingerprint: str | None, account_id: int | None) -> ConflictError | None:
         """The duplicate-account error if another account has this token, else ``None``."""
+        if fingerprint is None:
+            return None
         query = sa.select(accounts.c.id).where(accounts.c.token_hash == fingerprint)
         if account_id is not None:
             query = query.where(accounts.c.id != account_id)
@@ -269,8 +273,11 @@ class AccountRepository:
     def _values(self, fields: Mapping[str, Any]) -> dict[str, Any]:
         """Column values for ``fields``: tokens encrypted (and fingerprinted), enums checked."""
         values = {name: value for name, value in fields.items() if name not in _TOKENS}
-        if "status" in values and values["status"] not in STATUSES:
-            raise ValueError(f"unknown account status {values['status']!r}")
+        if "status" in values:
+            if values["status"] not in STATUSES:
+                raise ValueError(f"unknown account status {values['status']!r}")
+            if values["status"] == "active":
+                values.setdefault("disabled_reason", None)
         reason = values.get("disabled_reason")
         if reason is not None and reason not in DISABLED_REASONS:
             raise ValueError(f"unknown disabled_reason {reason!r}")
@@ -288,7 +295,7 @@ class AccountRepository:
                 values[f"{name}_enc"] = self._cipher.encrypt(str(token)) if token else None
         return values
 
-    def _record(self, row: Mapping[str, Any]) -> AccountRecord:
+    def _record(self, row: sa.RowMapping) -> AccountRecord:
         values = dict(row)
         values["access_token"] = self._cipher.decrypt(values.pop("access_token_enc"))
         for name in ("session_token", "refresh_token"):

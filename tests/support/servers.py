@@ -1,4 +1,4 @@
-"""Run an ASGI app on a real loopback port in a background thread (for end-to-end tests)."""
+"""Run an ASGI app on a real loopback socket in a daemon thread (end-to-end tests, the demo)."""
 
 from __future__ import annotations
 
@@ -11,38 +11,61 @@ from typing import Any
 import uvicorn
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
+class ThreadedServer:
+    """``with ThreadedServer(app) as server: server.base_url`` — uvicorn on 127.0.0.1, lifespan on.
+
+    The socket is bound before uvicorn starts, so the port cannot be lost to another process.
+    """
+
+    def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0, name: str = "gateway") -> None:
+        self.app = app
+        self.host = host
+        self._port = port
+        self._name = name
+        self._socket: socket.socket | None = None
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def port(self) -> int:
+        if self._socket is None:
+            raise RuntimeError("server not started")
+        port: int = self._socket.getsockname()[1]
         return port
 
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
 
-class ThreadedServer:
-    """``with ThreadedServer(app) as server: server.base_url`` — uvicorn on 127.0.0.1, stopped on exit."""
-
-    def __init__(self, app: Any, *, port: int | None = None, startup_timeout: float = 30.0) -> None:
-        self.port = port or free_port()
-        self.base_url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on")
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, daemon=True)
-        self._startup_timeout = startup_timeout
-
-    def start(self) -> ThreadedServer:
+    def start(self, timeout: float = 30.0) -> ThreadedServer:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, self._port))
+        self._socket = sock
+        config = uvicorn.Config(
+            self.app, lifespan="on", log_level="warning", access_log=False, ws="none", timeout_graceful_shutdown=2
+        )
+        server = uvicorn.Server(config)
+        self._server = server
+        self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=self._name)
         self._thread.start()
-        deadline = time.monotonic() + self._startup_timeout
-        while not self._server.started:
-            if not self._thread.is_alive():
-                raise RuntimeError("server thread died during start-up")
-            if time.monotonic() > deadline:
-                raise RuntimeError("server did not start in time")
-            time.sleep(0.02)
+        deadline = time.monotonic() + timeout
+        while not server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"{self._name} server did not start")
+            time.sleep(0.01)
         return self
 
     def stop(self) -> None:
-        self._server.should_exit = True
-        self._thread.join(timeout=30)
+        if self._server is not None:
+            self._server.should_exit = True
+        if self._thread is not None:
+            self._thread.join(timeout=30)
+        if self._socket is not None:
+            self._socket.close()
+        self._server = self._thread = None
+        self._socket = None
 
     def __enter__(self) -> ThreadedServer:
         return self.start()
