@@ -13,9 +13,10 @@ from router.events import Completed, Event, Failed, Partial, Progress, Reasoning
 from router.features import FeatureParser, Features, Parsed, Storyboard, StoryboardShot
 from router.generation import GenerationContext, GenerationRequest, MediaInput
 from router.hookspecs import hookimpl
+from router.media.store import MediaStore, StoredMedia
 from router.models import JobHandler, ModelHandler, ModelSpec
 from router.sora.client import SoraSession
-from router.tasks.engine import JobSpec
+from router.tasks.job import JobContext, JobSpec, Outcome
 
 __all__ = [
     "Completed",
@@ -29,12 +30,15 @@ __all__ = [
     "GenerationError",
     "GenerationRequest",
     "InvalidRequestError",
+    "JobContext",
     "JobHandler",
     "JobSpec",
     "MediaInput",
+    "MediaStore",
     "ModelHandler",
     "ModelSpec",
     "NoAccountError",
+    "Outcome",
     "Parsed",
     "Partial",
     "Progress",
@@ -42,6 +46,7 @@ __all__ = [
     "Settings",
     "SoraSession",
     "Started",
+    "StoredMedia",
     "Storyboard",
     "StoryboardShot",
     "UpstreamError",

@@ -13,6 +13,7 @@ from router.api import chat, health, models
 from router.api.errors import install_error_handlers
 from router.auth import Authenticator, announce
 from router.config import Settings
+from router.media.store import MediaStore
 from router.passthrough import Passthrough
 from router.plugins import get_plugin_manager
 from router.pool.pool import AccountPool
@@ -41,7 +42,8 @@ async def build_services(settings: Settings) -> Services:
     transport = SoraTransport(settings.upstream)
     pool = AccountPool(accounts, settings.pool)
     await pool.start()
-    tasks = TaskEngine(task_repo, pool, transport, registry, settings.tasks)
+    media = MediaStore(settings.data_dir / "uploads", max_bytes=settings.media.max_upload_bytes)
+    tasks = TaskEngine(task_repo, pool, transport, registry, media, settings)
     auth = Authenticator(settings.auth, ApiKeyRepository(db), AdminRepository(db))
     services = Services(
         settings=settings,
@@ -56,6 +58,7 @@ async def build_services(settings: Settings) -> Services:
         passthrough=Passthrough(settings.passthrough),
         auth=auth,
         features=build_feature_parsers(pm, settings),
+        media=media,
     )
     await tasks.start()
     return services

@@ -110,6 +110,13 @@ class PluginSettings(Section):
     settings: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
+class MediaSettings(Section):
+    #: largest image or video a client may attach (bytes)
+    max_upload_bytes: int = 50 * 1024 * 1024
+    #: allow fetching client media URLs that resolve to private or loopback addresses (SSRF guard off)
+    allow_private_urls: bool = False
+
+
 class FeatureSettings(Section):
     #: feature parsers switched off by name: style, storyboard, remix, generation_id
     disabled: list[str] = Field(default_factory=list)
@@ -142,6 +149,7 @@ class Settings(BaseSettings):
     tasks: TaskSettings = Field(default_factory=TaskSettings)
     plugins: PluginSettings = Field(default_factory=PluginSettings)
     features: FeatureSettings = Field(default_factory=FeatureSettings)
+    media: MediaSettings = Field(default_factory=MediaSettings)
     passthrough: PassthroughSettings = Field(default_factory=PassthroughSettings)
 
     @classmethod

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from router.config import Settings
 from router.features import FeatureParsers
+from router.media.store import MediaStore
 from router.models import ModelSpec
 
 if TYPE_CHECKING:
@@ -48,3 +49,4 @@ class GenerationContext:
     tasks: TaskEngine
     transport: SoraTransport
     features: FeatureParsers
+    media: MediaStore

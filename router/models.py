@@ -10,7 +10,7 @@ from router.events import Event
 
 if TYPE_CHECKING:
     from router.generation import GenerationContext, GenerationRequest
-    from router.sora.client import SoraSession
+    from router.tasks.job import JobContext, Outcome
 
 ModelKind = Literal["image", "video", "enhance", "character"]
 
@@ -26,8 +26,15 @@ class ModelHandler(Protocol):
 class JobHandler(ModelHandler, Protocol):
     """A handler whose work is a durable upstream task that the task engine submits and polls."""
 
-    async def submit(self, session: SoraSession, params: Mapping[str, Any]) -> str:
-        """Submit the job described by ``params`` on a leased account; return the upstream task id."""
+    async def submit(self, job: JobContext) -> str:
+        """Submit the job described by ``job.params`` on the leased account; return the upstream task id.
+
+        Called again (on another account) when the upstream refused the job before accepting it.
+        """
+        ...
+
+    async def finish(self, job: JobContext, outcome: Outcome) -> Outcome:
+        """Post-process a finished upstream task (publish, resolve, cache); return what the client gets."""
         ...
 
 

@@ -10,6 +10,7 @@ from router.auth import Authenticator
 from router.config import Settings
 from router.features import FeatureParsers
 from router.generation import GenerationContext
+from router.media.store import MediaStore
 from router.passthrough import Passthrough
 from router.pool.pool import AccountPool
 from router.registry import ModelRegistry
@@ -34,6 +35,7 @@ class Services:
     passthrough: Passthrough
     auth: Authenticator
     features: FeatureParsers
+    media: MediaStore
 
     @property
     def context(self) -> GenerationContext:
@@ -43,4 +45,5 @@ class Services:
             tasks=self.tasks,
             transport=self.transport,
             features=self.features,
+            media=self.media,
         )

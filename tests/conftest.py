@@ -67,7 +67,9 @@ class Gateway:
     def add_account(self, creds: Credentials, *extra: str) -> str:
         """``sora2api tokens add --at …`` against this gateway's database; returns the CLI output."""
         out = io.StringIO()
-        code = cli_main(["tokens", "add", "--at", creds.access_token, *extra], out=out, settings=self.settings)
+        code = cli_main(
+            ["tokens", "add", "--at", creds.access_token, *extra], out=out, settings=self.settings
+        )
         assert code == 0, out.getvalue()
         return out.getvalue()
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from collections.abc import AsyncIterator
 
-from router import Event, GenerationContext, GenerationRequest, InvalidRequestError, JobSpec, SoraSession
+from router import Event, GenerationContext, GenerationRequest, InvalidRequestError, JobContext, JobSpec
 
 
 class ImageHandler:
@@ -28,5 +27,8 @@ class ImageHandler:
         async for event in ctx.tasks.run(job, owner_key_id=request.owner_key_id):
             yield event
 
-    async def submit(self, session: SoraSession, params: Mapping[str, Any]) -> str:
-        return await session.create_image(params["prompt"], int(params["width"]), int(params["height"]), None)
+    async def submit(self, job: JobContext) -> str:
+        params = job.params
+        return await job.session.create_image(
+            params["prompt"], int(params["width"]), int(params["height"]), None
+        )

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
-from typing import Any
+from collections.abc import AsyncIterator
 
-from router import Event, GenerationContext, GenerationRequest, InvalidRequestError, JobSpec, SoraSession
+from router import Event, GenerationContext, GenerationRequest, InvalidRequestError, JobContext, JobSpec
 
 
 class VideoHandler:
@@ -31,5 +30,5 @@ class VideoHandler:
         async for event in ctx.tasks.run(job, owner_key_id=request.owner_key_id):
             yield event
 
-    async def submit(self, session: SoraSession, params: Mapping[str, Any]) -> str:
-        return await session.create_video(dict(params["body"]))
+    async def submit(self, job: JobContext) -> str:
+        return await job.session.create_video(dict(job.params["body"]))

@@ -28,6 +28,7 @@ DISABLED_REASONS: frozenset[str] = frozenset({"manual", "token_invalid", "error_
 MAX_ERROR_LENGTH = 4000
 
 _TOKENS = ("access_token", "session_token", "refresh_token")
+_MASK = "'***'"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -77,7 +78,7 @@ class AccountRecord:
         for item in dataclasses.fields(self):
             value = getattr(self, item.name)
             masked = item.name in _TOKENS and value is not None
-            shown.append(f"{item.name}={'***' if masked else repr(value)}")
+            shown.append(f"{item.name}={_MASK if masked else repr(value)}")
         return f"AccountRecord({', '.join(shown)})"
 
 

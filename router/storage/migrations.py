@@ -41,7 +41,7 @@ def m001_initial(conn: sa.Connection) -> None:
         "accounts",
         meta,
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("email", sa.String(320), nullable=False, index=True),
+        sa.Column("email", sa.String(320), nullable=False, server_default="", index=True),
         sa.Column("name", sa.Text),
         sa.Column("username", sa.Text),
         sa.Column("access_token_enc", sa.Text, nullable=False),

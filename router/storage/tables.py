@@ -16,7 +16,7 @@ accounts = sa.Table(
     "accounts",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("email", sa.String(320), nullable=False, index=True),
+    sa.Column("email", sa.String(320), nullable=False, server_default="", index=True),
     sa.Column("name", sa.Text),
     sa.Column("username", sa.Text),
     sa.Column("access_token_enc", sa.Text, nullable=False),

@@ -8,35 +8,25 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal, cast
+from typing import cast
 
-from router.config import TaskSettings
+from router.config import Settings
 from router.errors import GatewayError, NoAccountError, UpstreamError
 from router.events import Completed, Event, Failed, Progress, Reasoning, Started
+from router.media.store import MediaStore
 from router.models import JobHandler
 from router.pool.pool import AccountPool, Lease
 from router.registry import ModelRegistry
 from router.sora.client import SoraTransport
 from router.storage.tasks import TaskRecord, TaskRepository
 from router.tasks import narration
-from router.tasks.poller import AccountPoller, Outcome
+from router.tasks.job import JobKind, JobSpec, Outcome
+from router.tasks.poller import AccountPoller
 
 logger = logging.getLogger(__name__)
-
-JobKind = Literal["video", "image"]
-
-
-@dataclass(frozen=True)
-class JobSpec:
-    """A durable upstream job: what the plugin's ``submit`` needs is all in ``params``."""
-
-    model: str
-    kind: JobKind
-    params: Mapping[str, Any]
-    requires_pro: bool = False
 
 
 @dataclass
@@ -60,13 +50,16 @@ class TaskEngine:
         pool: AccountPool,
         transport: SoraTransport,
         registry: ModelRegistry,
-        settings: TaskSettings,
+        media: MediaStore,
+        settings: Settings,
     ) -> None:
         self._repo = repo
         self._pool = pool
         self._transport = transport
         self._registry = registry
-        self._settings = settings
+        self._media = media
+        self._app_settings = settings
+        self._settings = settings.tasks
         self._runs: dict[str, _Run] = {}
         self._pollers: dict[int, AccountPoller] = {}
 
@@ -92,7 +85,7 @@ class TaskEngine:
             kind=job.kind,
             model=job.model,
             owner_key_id=owner_key_id,
-            params={**job.params, "requires_pro": job.requires_pro},
+            params={**job.params, "requires_pro": job.requires_pro, "pinned_account": job.account_id},
         )
         self._launch(record)
         return record
@@ -102,6 +95,11 @@ class TaskEngine:
         record = await self.submit(job, owner_key_id=owner_key_id)
         async for event in self.follow(record.id):
             yield event
+
+    async def account_for_generation(self, generation_id: str) -> int | None:
+        """The account that produced ``generation_id`` (follow-ups must run there), if known."""
+        record = await self._repo.find_by_generation(generation_id)
+        return record.account_id if record is not None else None
 
     async def follow(self, task_id: str) -> AsyncIterator[Event]:
         """Every event of a running task (past ones first); ends after the terminal event."""
@@ -144,6 +142,7 @@ class TaskEngine:
                 timeout=self._settings.video_timeout if kind == "video" else self._settings.image_timeout,
                 on_progress=lambda percent, status: self._progress(run, percent, status),
             )
+            outcome = await self._finish(run, lease.account_id, outcome)
             await self._complete(run, lease.account_id, outcome)
         except GatewayError as exc:
             await self._fail(run, exc)
@@ -219,7 +218,7 @@ class TaskEngine:
         run.record = await self._repo.update(run.record.id, progress=min(percent, 99))
 
     async def _complete(self, run: _Run, account_id: int, outcome: Outcome) -> None:
-        result = {"urls": list(outcome.urls), "generation_id": outcome.generation_id}
+        result = {"urls": list(outcome.urls), "generation_id": outcome.generation_id, **outcome.extra}
         run.record = await self._repo.update(
             run.record.id,
             status="completed",
@@ -230,7 +229,6 @@ class TaskEngine:
         )
         await self._pool.report_success(account_id)
         video = run.record.kind == "video"
-        run.publish(Reasoning(narration.VIDEO_DONE if video else narration.IMAGE_DONE))
         run.publish(Completed(kind="video" if video else "image", urls=outcome.urls, data=result))
 
     async def _fail(self, run: _Run, error: GatewayError) -> None:

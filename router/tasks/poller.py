@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from router.errors import (
@@ -20,19 +20,11 @@ from router.errors import (
     UpstreamError,
 )
 from router.sora.client import SoraSession
+from router.tasks.job import Outcome
 
 logger = logging.getLogger(__name__)
 
 PollKind = Literal["video", "image"]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What the upstream produced for a task."""
-
-    urls: tuple[str, ...]
-    generation_id: str | None = None
-    raw: dict[str, Any] = field(default_factory=dict)
 
 
 ProgressCallback = Callable[[int, str], Awaitable[None]]

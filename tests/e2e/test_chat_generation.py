@@ -16,9 +16,13 @@ IMAGE_SIZES = {"gpt-image": (360, 360), "gpt-image-landscape": (540, 360), "gpt-
 
 def _stream(client: openai.OpenAI, model: str, prompt: str) -> tuple[list[Any], str, str]:
     chunks = list(
-        client.chat.completions.create(model=model, messages=[{"role": "user", "content": prompt}], stream=True)
+        client.chat.completions.create(
+            model=model, messages=[{"role": "user", "content": prompt}], stream=True
+        )
     )
-    reasoning = "".join(getattr(c.choices[0].delta, "reasoning_content", None) or "" for c in chunks if c.choices)
+    reasoning = "".join(
+        getattr(c.choices[0].delta, "reasoning_content", None) or "" for c in chunks if c.choices
+    )
     content = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
     return chunks, reasoning, content
 
@@ -57,11 +61,31 @@ def test_text_to_image_streams_progress_then_the_image(
 
 
 VIDEO_CASES = [
-    ("sora2-landscape-10s", "chatgpt_plus", {"orientation": "landscape", "n_frames": 300, "model": "sy_8", "size": "small"}),
-    ("sora2-portrait-15s", "chatgpt_plus", {"orientation": "portrait", "n_frames": 450, "model": "sy_8", "size": "small"}),
-    ("sora2-landscape-25s", "chatgpt_pro", {"orientation": "landscape", "n_frames": 750, "model": "sy_8", "size": "small"}),
-    ("sora2pro-portrait-25s", "chatgpt_pro", {"orientation": "portrait", "n_frames": 750, "model": "sy_ore", "size": "small"}),
-    ("sora2pro-hd-landscape-15s", "chatgpt_pro", {"orientation": "landscape", "n_frames": 450, "model": "sy_ore", "size": "large"}),
+    (
+        "sora2-landscape-10s",
+        "chatgpt_plus",
+        {"orientation": "landscape", "n_frames": 300, "model": "sy_8", "size": "small"},
+    ),
+    (
+        "sora2-portrait-15s",
+        "chatgpt_plus",
+        {"orientation": "portrait", "n_frames": 450, "model": "sy_8", "size": "small"},
+    ),
+    (
+        "sora2-landscape-25s",
+        "chatgpt_pro",
+        {"orientation": "landscape", "n_frames": 750, "model": "sy_8", "size": "small"},
+    ),
+    (
+        "sora2pro-portrait-25s",
+        "chatgpt_pro",
+        {"orientation": "portrait", "n_frames": 750, "model": "sy_ore", "size": "small"},
+    ),
+    (
+        "sora2pro-hd-landscape-15s",
+        "chatgpt_pro",
+        {"orientation": "landscape", "n_frames": 450, "model": "sy_ore", "size": "large"},
+    ),
 ]
 
 
@@ -76,7 +100,9 @@ def test_text_to_video_streams_progress_then_the_video(
     assert chunks[-1].choices[0].finish_reason == "stop"
     assert re.search(r"\*\*Video Generation Progress\*\*: \d+% \(\w+\)", reasoning), reasoning
     assert "**Video Generation Completed**" in reasoning
-    match = re.fullmatch(r"```html\n<video src='(http://127\.0\.0\.1:\d+/media/[^']+)' controls></video>\n```", content)
+    match = re.fullmatch(
+        r"```html\n<video src='(http://127\.0\.0\.1:\d+/media/[^']+)' controls></video>\n```", content
+    )
     assert match, content
 
     (create,) = sim.requests_to("/nf/create", "POST")
@@ -109,7 +135,9 @@ def test_non_stream_calls_really_generate(gateway: Gateway, client: openai.OpenA
     assert sim.count("/video_gen", "POST") == 1
 
 
-def test_prompt_enhance_returns_the_text_itself(gateway: Gateway, client: openai.OpenAI, sim: FakeSora) -> None:
+def test_prompt_enhance_returns_the_text_itself(
+    gateway: Gateway, client: openai.OpenAI, sim: FakeSora
+) -> None:
     gateway.add_account(sim.create_account("pe@example.com", plan="chatgpt_plus"))
     result = client.chat.completions.create(
         model="prompt-enhance-long-20s", messages=[{"role": "user", "content": "a cat"}]
@@ -136,8 +164,10 @@ def test_account_added_while_running_is_used_without_restart(
 def test_leases_are_released_when_clients_close_at_done(
     gateway: Gateway, client: openai.OpenAI, sim: FakeSora
 ) -> None:
-    """The original leaked a slot per stream closed at [DONE]; one account with one image slot must keep serving."""
-    gateway.add_account(sim.create_account("one@example.com", plan="chatgpt_plus"), "--image-concurrency", "1")
+    """The original leaked a slot per stream closed at [DONE]; one image slot must keep serving."""
+    gateway.add_account(
+        sim.create_account("one@example.com", plan="chatgpt_plus"), "--image-concurrency", "1"
+    )
     for _ in range(4):
         _, _, content = _stream(client, "gpt-image", "a fox")
         assert content.startswith("![Generated Image]")

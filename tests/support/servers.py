@@ -43,11 +43,18 @@ class ThreadedServer:
         sock.bind((self.host, self._port))
         self._socket = sock
         config = uvicorn.Config(
-            self.app, lifespan="on", log_level="warning", access_log=False, ws="none", timeout_graceful_shutdown=2
+            self.app,
+            lifespan="on",
+            log_level="warning",
+            access_log=False,
+            ws="none",
+            timeout_graceful_shutdown=2,
         )
         server = uvicorn.Server(config)
         self._server = server
-        self._thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=self._name)
+        self._thread = threading.Thread(
+            target=server.run, kwargs={"sockets": [sock]}, daemon=True, name=self._name
+        )
         self._thread.start()
         deadline = time.monotonic() + timeout
         while not server.started:

@@ -70,7 +70,10 @@ async def test_processes_starting_at_once_migrate_once(database_url: str) -> Non
         assert [name for name, _ in await ledger(db)] == ["m001_initial"]
 
 
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection of expression-based index")
 async def test_migrated_schema_matches_tables(db: Database) -> None:
+    """Columns, nullability and column indexes (expression indexes are tested by behaviour)."""
+
     def describe(conn: sa.Connection) -> dict[str, object]:
         inspector = sa.inspect(conn)
         return {
@@ -86,7 +89,10 @@ async def test_migrated_schema_matches_tables(db: Database) -> None:
     for table in tables.metadata.tables.values():
         columns, indexes = migrated[table.name]  # type: ignore[misc]
         assert columns == {column.name: column.nullable for column in table.columns}, table.name
-        assert {index.name for index in table.indexes} <= indexes, table.name
+        plain = {
+            index.name for index in table.indexes if all(isinstance(e, sa.Column) for e in index.expressions)
+        }
+        assert plain <= indexes, table.name
 
 
 async def test_begin_rolls_back_on_error(db: Database) -> None:

@@ -1,0 +1,1 @@
+"""Client media (uploaded images and videos) kept for the jobs that need them."""
