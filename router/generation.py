@@ -11,7 +11,7 @@ from router.media.store import MediaStore
 from router.models import ModelSpec
 
 if TYPE_CHECKING:
-    from router.pool import AccountPool
+    from router.pool.pool import AccountPool
     from router.sora.client import SoraTransport
     from router.tasks.engine import TaskEngine
 

@@ -87,7 +87,7 @@ def m001_initial(conn: sa.Connection) -> None:
         sa.Column("status", sa.String(16), nullable=False, server_default="queued", index=True),
         sa.Column("progress", sa.Integer, nullable=False, server_default=sa.text("0")),
         sa.Column("upstream_task_id", sa.String(128), index=True),
-        sa.Column("generation_id", sa.String(128)),
+        sa.Column("generation_id", sa.String(128), index=True),
         sa.Column("params", sa.JSON, nullable=False),
         sa.Column("result", sa.JSON),
         sa.Column("error_code", sa.String(64)),

@@ -64,7 +64,7 @@ tasks = sa.Table(
     sa.Column("status", sa.String(16), nullable=False, server_default="queued", index=True),
     sa.Column("progress", sa.Integer, nullable=False, server_default=sa.text("0")),
     sa.Column("upstream_task_id", sa.String(128), index=True),
-    sa.Column("generation_id", sa.String(128)),
+    sa.Column("generation_id", sa.String(128), index=True),
     sa.Column("params", sa.JSON, nullable=False),
     # none_as_null: Python None is SQL NULL, not the JSON value null
     sa.Column("result", sa.JSON(none_as_null=True)),

@@ -132,6 +132,18 @@ class TaskRepository:
             row = (await conn.execute(query)).one_or_none()
         return None if row is None else _record(row._mapping)
 
+    async def find_by_generation(self, generation_id: str) -> TaskRecord | None:
+        """The newest task that produced ``generation_id`` (follow-ups go to its account)."""
+        query = (
+            sa.select(tasks)
+            .where(tasks.c.generation_id == generation_id)
+            .order_by(tasks.c.created_at.desc(), tasks.c.id.desc())
+            .limit(1)
+        )
+        async with self._db.connect() as conn:
+            row = (await conn.execute(query)).one_or_none()
+        return None if row is None else _record(row._mapping)
+
     async def update(self, task_id: str, **fields: object) -> TaskRecord:
         """Change any field of :data:`UPDATABLE`; bumps ``updated_at``.
 

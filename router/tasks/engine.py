@@ -23,7 +23,7 @@ from router.registry import ModelRegistry
 from router.sora.client import SoraTransport
 from router.storage.tasks import TaskRecord, TaskRepository
 from router.tasks import narration
-from router.tasks.job import JobKind, JobSpec, Outcome
+from router.tasks.job import JobContext, JobKind, JobSpec, Outcome
 from router.tasks.poller import AccountPoller
 
 logger = logging.getLogger(__name__)
@@ -157,25 +157,47 @@ class TaskEngine:
             if not (run.runner and run.runner.cancelled()):
                 self._runs.pop(record.id, None)
 
+    def _handler(self, run: _Run) -> JobHandler:
+        return cast(JobHandler, self._registry.get(run.record.model).handler)
+
+    def _job_context(self, run: _Run, account_id: int) -> JobContext:
+        return JobContext(
+            session=self._transport.session(self._pool.credentials(account_id)),
+            params=run.record.params,
+            account_id=account_id,
+            emit=lambda text: run.publish(Reasoning(text)),
+            media=self._media,
+            settings=self._app_settings,
+        )
+
+    async def _finish(self, run: _Run, account_id: int, outcome: Outcome) -> Outcome:
+        finish = getattr(self._handler(run), "finish", None)
+        if finish is None:
+            video = run.record.kind == "video"
+            run.publish(Reasoning(narration.VIDEO_DONE if video else narration.IMAGE_DONE))
+            return outcome
+        result: Outcome = await finish(self._job_context(run, account_id), outcome)
+        return result
+
     async def _submit(self, run: _Run) -> Lease:
         record = run.record
         kind = cast(JobKind, record.kind)
-        handler = cast(JobHandler, self._registry.get(record.model).handler)
+        handler = self._handler(run)
         requires_pro = bool(record.params.get("requires_pro"))
+        pinned = record.params.get("pinned_account")
         tried: list[int] = []
         last_error: UpstreamError | None = None
         for attempt in range(1, max(1, self._settings.max_submit_attempts) + 1):
             try:
                 lease = await self._pool.acquire(
-                    kind, requires_pro=requires_pro, exclude=tried, model=record.model
+                    kind, requires_pro=requires_pro, exclude=tried, account_id=pinned, model=record.model
                 )
             except NoAccountError:
                 if last_error is not None:
                     raise last_error from None
                 raise
             try:
-                session = self._transport.session(self._pool.credentials(lease.account_id))
-                upstream_id = await handler.submit(session, record.params)
+                upstream_id = await handler.submit(self._job_context(run, lease.account_id))
             except UpstreamError as exc:
                 lease.release()
                 await self._pool.report_failure(lease.account_id, exc)

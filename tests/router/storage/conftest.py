@@ -13,7 +13,7 @@ import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 import sqlalchemy as sa
 from argon2 import PasswordHasher

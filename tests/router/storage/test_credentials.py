@@ -27,7 +27,12 @@ def admins(db: Database, hasher: PasswordHasher) -> AdminRepository:
 async def test_create_stores_only_a_hash(db: Database, keys: ApiKeyRepository) -> None:
     record, plaintext = await keys.create("ci")
     assert plaintext.startswith(KEY_PREFIX) and len(plaintext) == len(KEY_PREFIX) + 40
-    assert (record.name, record.prefix, record.revoked, record.last_used_at) == ("ci", plaintext[:12], False, None)
+    assert (record.name, record.prefix, record.revoked, record.last_used_at) == (
+        "ci",
+        plaintext[:12],
+        False,
+        None,
+    )
     async with db.connect() as conn:
         row = (await conn.execute(sa.select(api_keys))).one()
     assert plaintext not in str(tuple(row)) and row.key_hash.startswith("$argon2")
@@ -88,7 +93,7 @@ async def test_weak_hashes_are_upgraded_on_use(db: Database, keys: ApiKeyReposit
     assert await stronger.verify(plaintext) is not None
     async with db.connect() as conn:
         upgraded = await conn.scalar(sa.select(api_keys.c.key_hash))
-    assert upgraded != weak and "t=2" in upgraded
+    assert upgraded is not None and upgraded != weak and "t=2" in upgraded
     assert await stronger.verify(plaintext) is not None
 
 

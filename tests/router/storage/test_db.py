@@ -74,7 +74,7 @@ async def test_processes_starting_at_once_migrate_once(database_url: str) -> Non
 async def test_migrated_schema_matches_tables(db: Database) -> None:
     """Columns, nullability and column indexes (expression indexes are tested by behaviour)."""
 
-    def describe(conn: sa.Connection) -> dict[str, object]:
+    def describe(conn: sa.Connection) -> dict[str, tuple[dict[str, bool], set[str | None]]]:
         inspector = sa.inspect(conn)
         return {
             name: (
@@ -87,7 +87,7 @@ async def test_migrated_schema_matches_tables(db: Database) -> None:
     async with db.connect() as conn:
         migrated = await conn.run_sync(describe)
     for table in tables.metadata.tables.values():
-        columns, indexes = migrated[table.name]  # type: ignore[misc]
+        columns, indexes = migrated[table.name]
         assert columns == {column.name: column.nullable for column in table.columns}, table.name
         plain = {
             index.name for index in table.indexes if all(isinstance(e, sa.Column) for e in index.expressions)

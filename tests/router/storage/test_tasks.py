@@ -44,7 +44,11 @@ async def test_update_lifecycle(db: Database, tasks: TaskRepository) -> None:
     assert (running.status, running.upstream_task_id, running.progress) == ("in_progress", "task_01", 40)
     assert running.updated_at >= record.updated_at and running.completed_at is None
     done = await tasks.update(
-        record.id, status="completed", progress=100, result={"urls": ["https://x/1.png"]}, generation_id="gen_1"
+        record.id,
+        status="completed",
+        progress=100,
+        result={"urls": ["https://x/1.png"]},
+        generation_id="gen_1",
     )
     assert done.finished and done.completed_at is not None and done.completed_at.tzinfo is UTC
     assert (done.result, done.generation_id) == ({"urls": ["https://x/1.png"]}, "gen_1")
@@ -53,11 +57,22 @@ async def test_update_lifecycle(db: Database, tasks: TaskRepository) -> None:
         assert await conn.scalar(sa.select(tasks_table.c.upstream_task_id)) == "task_01"
 
 
+async def test_find_by_generation(tasks: TaskRepository) -> None:
+    record = await tasks.create(prefix="video", kind="video", model=MODEL, params={})
+    assert await tasks.find_by_generation("gen_1") is None
+    done = await tasks.update(record.id, status="completed", generation_id="gen_1", account_id=None)
+    assert await tasks.find_by_generation("gen_1") == done
+
+
 async def test_failure_keeps_an_explicit_completed_at(tasks: TaskRepository) -> None:
     record = await tasks.create(prefix="video", kind="video", model=MODEL, params={})
     when = datetime(2030, 1, 1, tzinfo=UTC)
     failed = await tasks.update(
-        record.id, status="failed", error_code="content_policy_violation", error_message="no", completed_at=when
+        record.id,
+        status="failed",
+        error_code="content_policy_violation",
+        error_message="no",
+        completed_at=when,
     )
     assert (failed.status, failed.error_code, failed.error_message, failed.completed_at) == (
         "failed",
@@ -88,14 +103,20 @@ async def test_update_checks_fields(tasks: TaskRepository) -> None:
 
 
 async def test_idempotency_keys(tasks: TaskRepository) -> None:
-    first = await tasks.create(prefix="video", kind="video", model=MODEL, params={}, owner_key_id=1, idempotency_key="k")
+    first = await tasks.create(
+        prefix="video", kind="video", model=MODEL, params={}, owner_key_id=1, idempotency_key="k"
+    )
     assert await tasks.find_by_idempotency(1, "k") == first
     assert await tasks.find_by_idempotency(2, "k") is None
     assert await tasks.find_by_idempotency(None, "k") is None
     with pytest.raises(ConflictError) as raised:
-        await tasks.create(prefix="video", kind="video", model=MODEL, params={}, owner_key_id=1, idempotency_key="k")
+        await tasks.create(
+            prefix="video", kind="video", model=MODEL, params={}, owner_key_id=1, idempotency_key="k"
+        )
     assert raised.value.code == "duplicate_idempotency_key"
-    other = await tasks.create(prefix="video", kind="video", model=MODEL, params={}, owner_key_id=2, idempotency_key="k")
+    other = await tasks.create(
+        prefix="video", kind="video", model=MODEL, params={}, owner_key_id=2, idempotency_key="k"
+    )
     assert other.id != first.id
     keyless = await tasks.create(prefix="video", kind="video", model=MODEL, params={}, idempotency_key="k")
     assert await tasks.find_by_idempotency(None, "k") == keyless
@@ -131,7 +152,9 @@ async def make_page_fixture(db: Database, tasks: TaskRepository) -> list[TaskRec
         record = await tasks.create(prefix=kind, kind=kind, model=MODEL, params={}, owner_key_id=1)  # type: ignore[arg-type]
         created = base + timedelta(seconds=min(index, 3))  # tasks 3..6 share a timestamp
         async with db.begin() as conn:
-            await conn.execute(sa.update(tasks_table).where(tasks_table.c.id == record.id).values(created_at=created))
+            await conn.execute(
+                sa.update(tasks_table).where(tasks_table.c.id == record.id).values(created_at=created)
+            )
         owned.append(await tasks.get(record.id))
     await tasks.create(prefix="video", kind="video", model=MODEL, params={}, owner_key_id=2)
     await tasks.create(prefix="video", kind="video", model=MODEL, params={})

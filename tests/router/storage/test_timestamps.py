@@ -20,7 +20,7 @@ async def test_other_offsets_come_back_as_the_same_instant_in_utc(accounts: Acco
     assert record.cooldown_until == plus_two
     assert record.cooldown_until is not None and record.cooldown_until.tzinfo is UTC
     fetched = await accounts.get(record.id)
-    assert fetched.cooldown_until == plus_two and fetched.cooldown_until.tzinfo is UTC  # type: ignore[union-attr]
+    assert fetched.cooldown_until == plus_two and fetched.cooldown_until.tzinfo is UTC
     assert fetched.created_at.tzinfo is UTC
 
 
