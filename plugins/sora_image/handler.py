@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from router import Event, GenerationContext, GenerationRequest, InvalidRequestError, JobContext, JobSpec
+from plugins.sora_image.results import finish_image
+from router import (
+    Event,
+    GenerationContext,
+    GenerationRequest,
+    InvalidRequestError,
+    JobContext,
+    JobSpec,
+    Outcome,
+)
 
 
 class ImageHandler:
@@ -32,3 +41,6 @@ class ImageHandler:
         return await job.session.create_image(
             params["prompt"], int(params["width"]), int(params["height"]), None
         )
+
+    async def finish(self, job: JobContext, outcome: Outcome) -> Outcome:
+        return await finish_image(job, outcome)

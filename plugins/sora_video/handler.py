@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from router import Event, GenerationContext, GenerationRequest, InvalidRequestError, JobContext, JobSpec
+from plugins.sora_video.results import finish_video
+from router import (
+    Event,
+    GenerationContext,
+    GenerationRequest,
+    InvalidRequestError,
+    JobContext,
+    JobSpec,
+    Outcome,
+)
 
 
 class VideoHandler:
@@ -32,3 +41,6 @@ class VideoHandler:
 
     async def submit(self, job: JobContext) -> str:
         return await job.session.create_video(dict(job.params["body"]))
+
+    async def finish(self, job: JobContext, outcome: Outcome) -> Outcome:
+        return await finish_video(job, outcome)

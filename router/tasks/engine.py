@@ -173,8 +173,6 @@ class TaskEngine:
     async def _finish(self, run: _Run, account_id: int, outcome: Outcome) -> Outcome:
         finish = getattr(self._handler(run), "finish", None)
         if finish is None:
-            video = run.record.kind == "video"
-            run.publish(Reasoning(narration.VIDEO_DONE if video else narration.IMAGE_DONE))
             return outcome
         result: Outcome = await finish(self._job_context(run, account_id), outcome)
         return result

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 GENERATION_BEGINS = "**Generation Process Begins**\n\nInitializing generation request...\n"
 RETRYING = "**Retrying on another account**\n\nAttempt {attempt} failed: {reason}\n"
-VIDEO_DONE = "**Video Generation Completed**\n\nCache is disabled. Using original URL directly...\n"
-IMAGE_DONE = "**Image Generation Completed**\n\nCache is disabled. Using original URLs directly...\n"
 
 
 def video_progress(percent: int, status: str) -> str:

@@ -1,17 +1,20 @@
 """Fixtures: a started Database on SQLite and on PostgreSQL, a token cipher, cheap argon2.
 
-The PostgreSQL parameter creates a throwaway database per test on the server named by
-``$S2A_TEST_POSTGRES_DSN`` (default: trust auth on 127.0.0.1:5432) and is skipped only when
-nothing listens there.
+The PostgreSQL parameter uses a throwaway database per test run (its ``public`` schema emptied
+before each test) on the server named by ``$S2A_TEST_POSTGRES_DSN`` (default: trust auth on
+127.0.0.1:5432); it is skipped only when nothing listens there.
 """
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import asyncpg  # type: ignore[import-untyped]
 import pytest
@@ -33,8 +36,8 @@ REFRESH_TOKEN = "rt-refresh-secret-9876543210"
 
 
 @pytest.fixture(scope="session")
-def postgres_dsn() -> str:
-    """The admin DSN of a reachable PostgreSQL server (skips the test when there is none)."""
+def postgres_database() -> Iterator[str]:
+    """A throwaway PostgreSQL database for this test run (skips when no server listens)."""
     dsn = os.environ.get(POSTGRES_DSN_ENV, DEFAULT_POSTGRES_DSN)
     url = sa.make_url(dsn)
     host, port = url.host or "127.0.0.1", url.port or 5432
@@ -42,31 +45,36 @@ def postgres_dsn() -> str:
         socket.create_connection((host, port), timeout=2).close()
     except OSError as exc:
         pytest.skip(f"PostgreSQL is not reachable at {host}:{port} ({exc}); set {POSTGRES_DSN_ENV}")
-    return dsn
+    name = f"s2a_test_{secrets.token_hex(6)}"
+    _in_thread(_execute(dsn, f'CREATE DATABASE "{name}"'))
+    try:
+        yield url.set(database=name).render_as_string(hide_password=False)
+    finally:
+        _in_thread(_execute(dsn, f'DROP DATABASE "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """The URL of an empty database, a SQLite file or a throwaway PostgreSQL database."""
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The URL of an empty database: a new SQLite file, or the run's PostgreSQL database emptied."""
     if request.param == "sqlite":
-        yield f"sqlite+aiosqlite:///{tmp_path / 'sora2api.db'}"
-        return
-    dsn: str = request.getfixturevalue("postgres_dsn")
-    name = f"s2a_test_{secrets.token_hex(6)}"
-    await _admin(dsn, f'CREATE DATABASE "{name}"')
-    try:
-        url = sa.make_url(dsn).set(drivername="postgresql+asyncpg", database=name)
-        yield url.render_as_string(hide_password=False)
-    finally:
-        await _admin(dsn, f'DROP DATABASE "{name}" WITH (FORCE)')
+        return f"sqlite+aiosqlite:///{tmp_path / 'sora2api.db'}"
+    dsn: str = request.getfixturevalue("postgres_database")
+    await _execute(dsn, "DROP SCHEMA public CASCADE; CREATE SCHEMA public")
+    return sa.make_url(dsn).set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
 
 
-async def _admin(dsn: str, statement: str) -> None:
+async def _execute(dsn: str, statement: str) -> None:
     connection = await asyncpg.connect(dsn)
     try:
         await connection.execute(statement)
     finally:
         await connection.close()
+
+
+def _in_thread(work: Coroutine[Any, Any, None]) -> None:
+    """Run ``work`` on its own event loop (session fixtures run outside the tests' loops)."""
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        pool.submit(asyncio.run, work).result()
 
 
 @pytest.fixture

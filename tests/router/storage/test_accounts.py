@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 from datetime import UTC, datetime, timedelta
 
@@ -232,3 +233,17 @@ async def test_deleting_an_account_keeps_its_tasks(db: Database, accounts: Accou
     assert (await tasks.get(task.id)).account_id is None
     with pytest.raises(sa.exc.IntegrityError):
         await tasks.update(task.id, account_id=record.id)
+
+
+async def test_concurrent_writers_on_one_database(database_url: str, cipher: TokenCipher) -> None:
+    """Two engines (as the gateway and the CLI would be) increment the same row without losses."""
+    first, second = Database(database_url), Database(database_url)
+    try:
+        await asyncio.gather(first.start(), second.start())
+        repos = [AccountRepository(first, cipher), AccountRepository(second, cipher)]
+        record = await repos[0].add(access_token=ACCESS_TOKEN)
+        await asyncio.gather(*(repos[index % 2].record_failure(record.id, "x") for index in range(40)))
+        assert (await repos[1].get(record.id)).failure_count == 40
+    finally:
+        await first.close()
+        await second.close()
