@@ -38,22 +38,26 @@ def remove_spans(text: str, spans: Iterable[tuple[int, int]]) -> str:
     pieces: list[str] = []
     pos = 0
     for start, end in gaps:
-        start, end, joiner = _close_gap(text, max(start, pos), end)
+        start, end, joiner = _close_gap(text, max(start, pos), end, pos)
         pieces += [text[pos:start], joiner]
         pos = end
     pieces.append(text[pos:])
     return "".join(pieces)
 
 
-def _close_gap(text: str, start: int, end: int) -> tuple[int, int, str]:
-    """The span to cut (possibly widened by a line break) and the text to put in its place."""
+def _close_gap(text: str, start: int, end: int, floor: int) -> tuple[int, int, str]:
+    """The span to cut (widened by a line break when it emptied its line) and its replacement.
+
+    ``floor`` is where the text not yet cut begins; a widened span never reaches below it.
+    """
     before = text[start - 1] if start > 0 else "\n"
     after = text[end] if end < len(text) else "\n"
     if before in _LINE_ENDS and after in _LINE_ENDS:
+        line_break = 2 if text.endswith("\r\n", 0, start) else 1
+        if start - line_break >= floor:
+            return start - line_break, end, ""
         if end < len(text):
             return start, end + (2 if text.startswith("\r\n", end) else 1), ""
-        if start > 0:
-            return start - (2 if text.endswith("\r\n", 0, start) else 1), end, ""
         return start, end, ""
     if before in _LINE_ENDS or after in _LINE_ENDS or after in _CLOSERS:
         return start, end, ""
