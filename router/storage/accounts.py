@@ -137,6 +137,8 @@ class AccountRepository:
 
     async def add(self, **fields: Unpack[NewAccountFields]) -> AccountRecord:
         """Store a new account; ConflictError ``duplicate_account`` if its access token is known."""
+        if "access_token" not in fields:
+            raise TypeError("add() needs an access_token")
         now = utcnow()
         values = {**self._values(fields), "created_at": now, "updated_at": now}
         try:
@@ -189,9 +191,6 @@ class AccountRepository:
 
     async def update(self, account_id: int, **fields: object) -> AccountRecord:
         """Change any field of :data:`UPDATABLE` (tokens are re-encrypted); bumps ``updated_at``."""
-        unknown = set(fields) - UPDATABLE
-        if unknown:
-            raise TypeError(f"unknown account field(s): {', '.join(sorted(unknown))}")
         values = {**self._values(fields), "updated_at": utcnow()}
         statement = (
             sa.update(accounts).where(accounts.c.id == account_id).values(values).returning(*accounts.c)
@@ -272,7 +271,10 @@ class AccountRepository:
         )
 
     def _values(self, fields: Mapping[str, Any]) -> dict[str, Any]:
-        """Column values for ``fields``: tokens encrypted (and fingerprinted), enums checked."""
+        """Column values for ``fields``: names and enums checked, tokens encrypted and fingerprinted."""
+        unknown = set(fields) - UPDATABLE
+        if unknown:
+            raise TypeError(f"unknown account field(s): {', '.join(sorted(unknown))}")
         values = {name: value for name, value in fields.items() if name not in _TOKENS}
         if "status" in values:
             if values["status"] not in STATUSES:
