@@ -60,6 +60,7 @@ async def build_services(settings: Settings) -> Services:
         features=build_feature_parsers(pm, settings),
         media=media,
     )
+    await services.passthrough.start()
     await tasks.start()
     return services
 

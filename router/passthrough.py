@@ -12,8 +12,9 @@ The models are litellm ``model_list`` entries under ``passthrough:`` in the YAML
 litellm is the only import here that costs seconds (about 2 s and 180 MiB), so it is imported
 lazily, by this module alone: when :meth:`Passthrough.start` finds a configured model, or on
 the first call. Before the import the environment is set so that litellm downloads nothing and
-reads no ``.env`` file (:data:`LITELLM_ENV`), and afterwards its debug banners, telemetry and
-logging callbacks are switched off.
+reads no ``.env`` file (:data:`LITELLM_ENV`). Afterwards its debug banners, telemetry and message
+logging are switched off; no logging callback is registered (the Router adds only its own, for
+cooldown bookkeeping).
 
 Clients choose only OpenAI chat parameters. The known ones (:data:`CHAT_PARAMS`) are handed to
 litellm; any other key travels to the upstream in the JSON body (``extra_body``), where litellm

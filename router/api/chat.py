@@ -17,6 +17,7 @@ from router.deps import ApiKeyDep, ServicesDep
 from router.errors import ContentPolicyError, GatewayError, InvalidRequestError, ModelNotFoundError
 from router.events import Completed, Event, Failed, Partial, Progress, Reasoning, Started
 from router.generation import GenerationRequest
+from router.services import Services
 
 router = APIRouter()
 KEEP_ALIVE_SECONDS = 15.0
@@ -170,12 +171,15 @@ async def _collect(model: str, first: Event, events: AsyncIterator[Event]) -> di
     raise GatewayError("the generation ended without a result")
 
 
-async def _passthrough(body: ChatCompletionRequest, services: Any) -> JSONResponse | StreamingResponse:
+async def _passthrough(body: ChatCompletionRequest, services: Services) -> JSONResponse | StreamingResponse:
     payload = body.model_dump(exclude_none=True)
     if not body.stream:
         return JSONResponse(await services.passthrough.complete(payload))
     chunks = services.passthrough.stream(payload)
-    first = await anext(chunks)  # errors before the first chunk keep their HTTP status
+    try:
+        first = await anext(chunks)  # errors before the first chunk keep their HTTP status
+    except StopAsyncIteration:
+        raise GatewayError("the upstream model sent an empty stream", code="empty_stream") from None
 
     async def frames() -> AsyncIterator[str]:
         try:
@@ -184,6 +188,8 @@ async def _passthrough(body: ChatCompletionRequest, services: Any) -> JSONRespon
                 yield streaming.sse(chunk)
         except GatewayError as exc:
             yield streaming.sse(exc.to_dict())
+        finally:
+            await chunks.aclose()
         yield streaming.DONE
 
     return StreamingResponse(frames(), media_type="text/event-stream", headers=SSE_HEADERS)

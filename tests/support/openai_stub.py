@@ -22,18 +22,17 @@ from __future__ import annotations
 
 import json
 import re
-import socket
 import threading
 import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any
 
-import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
+
+from tests.support.servers import ThreadedServer
 
 ERROR_TYPES = {
     400: "invalid_request_error",
@@ -214,22 +213,12 @@ def create_app(state: StubState) -> FastAPI:
     return app
 
 
-class StubServer:
-    """Runs the stub with uvicorn on 127.0.0.1 in a daemon thread; use as a context manager."""
+class StubServer(ThreadedServer):
+    """Runs the stub on 127.0.0.1 in a daemon thread; use as a context manager."""
 
     def __init__(self) -> None:
         self.state = StubState()
-        self._socket: socket.socket | None = None
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def base_url(self) -> str:
-        """``http://127.0.0.1:<port>`` (without ``/v1``)."""
-        if self._socket is None:
-            raise RuntimeError("the stub server is not running")
-        host, port = self._socket.getsockname()[:2]
-        return f"http://{host}:{port}"
+        super().__init__(create_app(self.state), lifespan="off", name="openai-stub")
 
     @property
     def requests(self) -> list[RecordedRequest]:
@@ -246,49 +235,3 @@ class StubServer:
         """Answer the next request with ``status`` (and an OpenAI error envelope)."""
         with self.state.lock:
             self.state.faults.append(Fault(status, message or f"stub failure {status}"))
-
-    def start(self, timeout: float = 10.0) -> None:
-        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind(("127.0.0.1", 0))
-        config = uvicorn.Config(
-            create_app(self.state),
-            log_level="warning",
-            lifespan="off",
-            ws="none",
-            access_log=False,
-            timeout_graceful_shutdown=2,
-        )
-        self._socket = sock
-        self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(
-            target=self._server.run, kwargs={"sockets": [sock]}, name="openai-stub", daemon=True
-        )
-        self._thread.start()
-        deadline = time.monotonic() + timeout
-        while not self._server.started:
-            if not self._thread.is_alive() or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("the stub server did not start")
-            time.sleep(0.01)
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.should_exit = True
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-        if self._socket is not None:
-            self._socket.close()
-        self._server = self._thread = self._socket = None
-
-    def __enter__(self) -> StubServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()

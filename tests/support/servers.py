@@ -6,7 +6,7 @@ import socket
 import threading
 import time
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 import uvicorn
 
@@ -17,11 +17,20 @@ class ThreadedServer:
     The socket is bound before uvicorn starts, so the port cannot be lost to another process.
     """
 
-    def __init__(self, app: Any, *, host: str = "127.0.0.1", port: int = 0, name: str = "gateway") -> None:
+    def __init__(
+        self,
+        app: Any,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        name: str = "gateway",
+        lifespan: Literal["on", "off"] = "on",
+    ) -> None:
         self.app = app
         self.host = host
         self._port = port
         self._name = name
+        self._lifespan = lifespan
         self._socket: socket.socket | None = None
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
