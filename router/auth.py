@@ -65,7 +65,7 @@ class Authenticator:
         username = self._settings.admin_username
         if self._settings.admin_password:
             await self._admins.set_password(username, self._settings.admin_password)
-        elif not await self._admins.exists():
+        elif not await self._admins.exists(username):
             password = secrets.token_urlsafe(18)
             await self._admins.set_password(username, password)
         return FirstStartSecrets(api_key=api_key, admin_username=username, admin_password=password)
