@@ -22,6 +22,9 @@ demo: setup
 test: setup
 	$(BIN)/python -m pytest
 
+bench: setup
+	$(BIN)/python -m bench.polling
+
 check: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
