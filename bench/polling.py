@@ -188,18 +188,16 @@ async def _baseline_run(
 def _report(gateway: Result, baseline: Result, rss: float, args: argparse.Namespace) -> None:
     out = sys.stdout
     out.write(f"{args.videos} videos over {args.accounts} accounts, poll interval {args.interval:g} s\n")
-    out.write(
-        f"{'run':<30}{'videos':>8}{'seconds':>10}{'upstream req':>14}{'poll req':>10}{'req/video':>11}{'req/min':>10}\n"
-    )
+    header = ("run", "videos", "seconds", "upstream req", "poll req", "req/video", "req/min")
+    out.write(f"{header[0]:<30}" + "".join(f"{h:>13}" for h in header[1:]) + "\n")
     for r in (baseline, gateway):
         out.write(
-            f"{r.name:<30}{r.videos:>8}{r.seconds:>10.1f}{r.upstream_requests:>14}{r.poll_requests:>10}"
-            f"{r.per_video:>11.1f}{r.per_minute:>10.0f}\n"
+            f"{r.name:<30}{r.videos:>13}{r.seconds:>13.1f}{r.upstream_requests:>13}{r.poll_requests:>13}"
+            f"{r.per_video:>13.1f}{r.per_minute:>13.0f}\n"
         )
     out.write(f"ratio gateway/baseline, requests per video: {gateway.per_video / baseline.per_video:.2f}\n")
-    out.write(
-        f"ratio gateway/baseline, poll requests: {gateway.poll_requests / max(1, baseline.poll_requests):.2f}\n"
-    )
+    polls = gateway.poll_requests / max(1, baseline.poll_requests)
+    out.write(f"ratio gateway/baseline, poll requests: {polls:.2f}\n")
     out.write(f"gateway RSS after the run: {rss:.0f} MiB\n")
 
 
