@@ -13,18 +13,22 @@ from router.events import Completed, Event, Failed, Partial, Progress, Reasoning
 from router.features import FeatureParser, Features, Parsed, Storyboard, StoryboardShot
 from router.generation import GenerationContext, GenerationRequest, MediaInput
 from router.hookspecs import hookimpl
+from router.media.cache import CachedFile, ResultCache
+from router.media.fetch import FetchedMedia, MediaFetcher
 from router.media.store import MediaStore, StoredMedia
 from router.models import JobHandler, ModelHandler, ModelSpec
 from router.sora.client import SoraSession
 from router.tasks.job import JobContext, JobSpec, Outcome
 
 __all__ = [
+    "CachedFile",
     "Completed",
     "ContentPolicyError",
     "Event",
     "Failed",
     "FeatureParser",
     "Features",
+    "FetchedMedia",
     "GatewayError",
     "GenerationContext",
     "GenerationError",
@@ -33,6 +37,7 @@ __all__ = [
     "JobContext",
     "JobHandler",
     "JobSpec",
+    "MediaFetcher",
     "MediaInput",
     "MediaStore",
     "ModelHandler",
@@ -43,6 +48,7 @@ __all__ = [
     "Partial",
     "Progress",
     "Reasoning",
+    "ResultCache",
     "Settings",
     "SoraSession",
     "Started",

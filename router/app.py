@@ -9,14 +9,18 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from router.api import chat, health, models
+from router.api import chat, files, health, models
 from router.api.errors import install_error_handlers
 from router.auth import Authenticator, announce
 from router.config import Settings
+from router.media.cache import ResultCache
+from router.media.fetch import MediaFetcher
 from router.media.store import MediaStore
 from router.passthrough import Passthrough
 from router.plugins import get_plugin_manager
+from router.pool.maintenance import PoolMaintenance
 from router.pool.pool import AccountPool
+from router.pool.upkeep import AccountUpkeep
 from router.registry import build_feature_parsers, build_registry
 from router.services import Services
 from router.sora.client import SoraTransport
@@ -39,11 +43,14 @@ async def build_services(settings: Settings) -> Services:
     cipher = TokenCipher(load_or_create_key(settings.data_dir, settings.database.encryption_key))
     accounts = AccountRepository(db, cipher)
     task_repo = TaskRepository(db)
-    transport = SoraTransport(settings.upstream)
+    transport = SoraTransport(settings.upstream, sentinel_settings=settings.sentinel)
     pool = AccountPool(accounts, settings.pool)
     await pool.start()
+    maintenance = PoolMaintenance(pool, AccountUpkeep(accounts, transport), settings.pool)
     media = MediaStore(settings.data_dir / "uploads", max_bytes=settings.media.max_upload_bytes)
-    tasks = TaskEngine(task_repo, pool, transport, registry, media, settings)
+    cache = ResultCache(settings.data_dir / "cache", settings.cache)
+    await cache.start()
+    tasks = TaskEngine(task_repo, pool, transport, registry, media, settings, cache=cache)
     auth = Authenticator(settings.auth, ApiKeyRepository(db), AdminRepository(db))
     services = Services(
         settings=settings,
@@ -59,14 +66,21 @@ async def build_services(settings: Settings) -> Services:
         auth=auth,
         features=build_feature_parsers(pm, settings),
         media=media,
+        fetcher=MediaFetcher(transport, settings.media),
+        cache=cache,
+        maintenance=maintenance,
     )
     await services.passthrough.start()
     await tasks.start()
+    await maintenance.start()
     return services
 
 
 async def close_services(services: Services) -> None:
     await services.tasks.close()
+    await services.cache.close()
+    if services.maintenance is not None:
+        await services.maintenance.close()
     await services.pool.close()
     await services.passthrough.aclose()
     await services.transport.aclose()
@@ -97,4 +111,5 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(health.router)
     app.include_router(models.router)
     app.include_router(chat.router)
+    app.include_router(files.router)
     return app

@@ -54,6 +54,10 @@ class UpstreamSettings(Section):
     openai_auth: str = "https://auth.openai.com"
     #: global proxy for every upstream call (http://, https://, socks5://); empty = direct
     proxy: str = ""
+    #: proxy for image and file uploads, ahead of the account's and the global proxy; empty = none
+    image_upload_proxy: str = ""
+    #: proxy for sentinel traffic: the POW service call and the local sentinel exchange; empty = none
+    pow_proxy: str = ""
     #: seconds for generic backend calls
     timeout: float = 120.0
     #: seconds for the create calls (``/nf/create``)
@@ -77,6 +81,35 @@ class PoolSettings(Section):
     wait_timeout: float = 30.0
     #: how many requests may wait for a slot at once
     max_waiting: int = 1000
+    #: default total concurrent tasks (video + image) per new account (-1 = only the per-kind limits)
+    total_concurrency: int = -1
+    #: how the pool picks among free accounts
+    selection: Literal["round_robin", "random", "least_loaded", "quota_aware"] = "least_loaded"
+    #: consecutive upstream errors that take an account out with reason ``error_limit``
+    error_limit: int = 3
+    #: seconds after which an ``error_limit`` account is re-tested (and re-enabled when healthy)
+    retest_interval: float = 600.0
+    #: seconds before its expiry an access token is renewed from the session or refresh token
+    refresh_ahead: float = 86400.0
+    #: seconds between two runs of the pool's maintenance (refresh, re-test, quota return)
+    maintenance_interval: float = 60.0
+    #: seconds an account gets no new task of a kind after Sora said too_many_concurrent_tasks
+    concurrency_backoff: float = 30.0
+    #: seconds between reloads of the accounts table (accounts added by the CLI are picked up)
+    reload_interval: float = 5.0
+
+
+class SentinelSettings(Section):
+    #: ``local``: solve the sentinel proof of work here; ``external``: ask a POW service (local on failure)
+    mode: Literal["local", "external"] = "local"
+    #: send the account's tokens to the POW source (external: AT/ST in the body; local: the ST cookie)
+    use_token_for_pow: bool = False
+    #: base URL of the external POW service (``POST {server_url}/api/v1/sora/sentinel-token``)
+    server_url: str = ""
+    #: bearer key of the external POW service
+    api_key: str = ""
+    #: seconds a sentinel token is reused until it is rejected (0 = a fresh one for every call)
+    cache_ttl: float = 300.0
 
 
 class TaskSettings(Section):
@@ -117,6 +150,19 @@ class MediaSettings(Section):
     allow_private_urls: bool = False
 
 
+class CacheSettings(Section):
+    #: download finished images and videos and serve them from the gateway (``GET /files/…``)
+    enabled: bool = False
+    #: seconds a cached file and its link stay valid
+    ttl_seconds: float = 3600.0
+    #: largest single file that is cached (bytes); a larger result keeps its upstream URL
+    max_file_bytes: int = 512 * 1024 * 1024
+    #: total size of the cache folder (bytes); the oldest files are evicted first
+    max_total_bytes: int = 10 * 1024 * 1024 * 1024
+    #: seconds between two sweeps that delete expired files
+    cleanup_interval_seconds: float = 300.0
+
+
 class FeatureSettings(Section):
     #: feature parsers switched off by name: style, storyboard, remix, generation_id
     disabled: list[str] = Field(default_factory=list)
@@ -145,11 +191,13 @@ class Settings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     auth: AuthSettings = Field(default_factory=AuthSettings)
     upstream: UpstreamSettings = Field(default_factory=UpstreamSettings)
+    sentinel: SentinelSettings = Field(default_factory=SentinelSettings)
     pool: PoolSettings = Field(default_factory=PoolSettings)
     tasks: TaskSettings = Field(default_factory=TaskSettings)
     plugins: PluginSettings = Field(default_factory=PluginSettings)
     features: FeatureSettings = Field(default_factory=FeatureSettings)
     media: MediaSettings = Field(default_factory=MediaSettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
     passthrough: PassthroughSettings = Field(default_factory=PassthroughSettings)
 
     @classmethod

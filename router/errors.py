@@ -159,8 +159,9 @@ class UpstreamError(GatewayError):
     error_type = "upstream_error"
     default_code = "upstream_error"
     retryable: ClassVar[bool] = False
-    #: the upstream surely did not accept the job (safe to resubmit elsewhere)
-    not_accepted: ClassVar[bool] = True
+    #: the upstream surely did not accept the job (safe to resubmit elsewhere); a class default
+    #: that one error may override (an HTTP 500 is a refusal, a gateway timeout is not)
+    not_accepted: bool = True
 
     def __init__(
         self,
@@ -170,9 +171,12 @@ class UpstreamError(GatewayError):
         param: str | None = None,
         status_code: int | None = None,
         upstream_status: int | None = None,
+        not_accepted: bool | None = None,
     ) -> None:
         super().__init__(message, code=code, param=param, status_code=status_code)
         self.upstream_status = upstream_status
+        if not_accepted is not None:
+            self.not_accepted = not_accepted
 
 
 class UpstreamTimeoutError(UpstreamError):

@@ -10,8 +10,11 @@ from router.auth import Authenticator
 from router.config import Settings
 from router.features import FeatureParsers
 from router.generation import GenerationContext
+from router.media.cache import ResultCache
+from router.media.fetch import MediaFetcher
 from router.media.store import MediaStore
 from router.passthrough import Passthrough
+from router.pool.maintenance import PoolMaintenance
 from router.pool.pool import AccountPool
 from router.registry import ModelRegistry
 from router.sora.client import SoraTransport
@@ -36,6 +39,10 @@ class Services:
     auth: Authenticator
     features: FeatureParsers
     media: MediaStore
+    fetcher: MediaFetcher
+    cache: ResultCache
+    #: the pool's background jobs (token renewal, re-tests, quota return)
+    maintenance: PoolMaintenance | None = None
 
     @property
     def context(self) -> GenerationContext:
@@ -46,4 +53,5 @@ class Services:
             transport=self.transport,
             features=self.features,
             media=self.media,
+            fetcher=self.fetcher,
         )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,6 +79,24 @@ class Gateway:
 def gateway(settings: Settings) -> Iterator[Gateway]:
     with ThreadedServer(create_app(settings)) as server:
         yield Gateway(server=server, settings=settings)
+
+
+@pytest.fixture
+def make_gateway(tmp_path: Path, upstream: FakeSoraServer) -> Iterator[Callable[..., Gateway]]:
+    """``make_gateway(**overrides)``: a gateway built from ``gateway_settings(..., **overrides)``."""
+    with ExitStack() as stack:
+
+        def make(**overrides: object) -> Gateway:
+            settings = gateway_settings(tmp_path, upstream, **overrides)
+            server = stack.enter_context(ThreadedServer(create_app(settings)))
+            return Gateway(server=server, settings=settings)
+
+        yield make
+
+
+def sdk_client(gateway: Gateway) -> openai.OpenAI:
+    """The official SDK pointed at ``gateway`` (close it, or use it in ``with``)."""
+    return openai.OpenAI(base_url=f"{gateway.url}/v1", api_key=API_KEY, max_retries=0, timeout=60)
 
 
 @pytest.fixture

@@ -1,11 +1,13 @@
-"""Videos: the sora2-*, sora2pro-* and sora2pro-hd-* models."""
+"""Videos: the sora2-*, sora2pro-* and sora2pro-hd-* models, and the sora2-extension-* models."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from plugins.sora_video.characters import register_characters
+from plugins.sora_video.extension import ExtensionHandler
 from plugins.sora_video.handler import VideoHandler
-from plugins.sora_video.models import VIDEO_VARIANTS
+from plugins.sora_video.models import EXTENSION_VARIANTS, VIDEO_VARIANTS
 from router import ModelSpec, Settings, hookimpl
 
 
@@ -30,3 +32,15 @@ def register_models(register: Callable[[ModelSpec], None], settings: Settings) -
                 },
             )
         )
+    extension = ExtensionHandler()
+    for ext in EXTENSION_VARIANTS:
+        register(
+            ModelSpec(
+                id=ext.id,
+                kind="video",
+                handler=extension,
+                description=f"Video generation - long video extension ({ext.seconds}s)",
+                params={"extension_duration_s": ext.seconds},
+            )
+        )
+    register_characters(register, settings)

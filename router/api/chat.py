@@ -65,6 +65,7 @@ async def chat_completions(
         videos=tuple(videos),
         extra=dict(body.model_extra or {}),
         owner_key_id=principal.key_id,
+        base_url=str(request.base_url),
     )
     events = spec.handler.generate(generation, services.context)
     # Run until the first event so that errors found before any work starts get a real status.
@@ -150,6 +151,7 @@ async def _close(events: AsyncIterator[Event]) -> None:
 
 async def _collect(model: str, first: Event, events: AsyncIterator[Event]) -> dict[str, Any]:
     reasoning: list[str] = []
+    partial: list[str] = []
     extra: dict[str, Any] = {}
     try:
         async for event in _chained(first, events):
@@ -157,10 +159,12 @@ async def _collect(model: str, first: Event, events: AsyncIterator[Event]) -> di
                 extra["task_id"] = event.task_id
             elif isinstance(event, Reasoning | Progress):
                 reasoning.append(event.text)
+            elif isinstance(event, Partial):
+                partial.append(event.text)
             elif isinstance(event, Completed):
                 return streaming.completion(
                     model=model,
-                    content=render_result(event),
+                    content="".join(partial) + render_result(event),
                     reasoning="".join(reasoning) or None,
                     extra=extra,
                 )

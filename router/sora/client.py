@@ -17,7 +17,7 @@ from urllib.parse import quote
 
 import httpx
 
-from router.config import UpstreamSettings
+from router.config import SentinelSettings, UpstreamSettings
 from router.errors import (
     InvalidRequestError,
     SentinelBlockError,
@@ -40,7 +40,7 @@ from router.sora.models import (
     dict_items,
     require_str,
 )
-from router.sora.sentinel import LocalSentinelSource, SentinelSource, SentinelToken
+from router.sora.sentinel import SentinelSource, SentinelToken, build_sentinel_source
 
 __all__ = [
     "AccountCredentials",
@@ -286,6 +286,29 @@ class SoraSession:
         """B18 ``DELETE /project_y/post/{post_id}`` (200 or 204)."""
         await self._delete(f"/project_y/post/{_segment(post_id, 'post_id')}")
 
+    async def watermark_free_link(self, parse_url: str, parse_token: str, post_id: str) -> str:
+        """W1 ``POST {parse_url}/get-sora-link`` (§4.22) → the watermark-free ``download_link``.
+
+        The parse server gets the post's share URL and its own token, never the account's
+        credentials, and is reached through the global proxy. An ``error`` in its answer raises
+        :class:`UpstreamRejectedError` (code ``watermark_parse_failed``).
+        """
+        share_url = f"{self._http.settings.sora_web.rstrip('/')}/p/{_segment(post_id, 'post_id')}"
+        data = await self._http.request(
+            CallClass.BACKEND,
+            "POST",
+            self._http.url(parse_url, "/get-sora-link"),
+            headers={"Accept": "application/json"},
+            json={"url": share_url, "token": parse_token},
+            ok_statuses=(200,),
+            service="the parse server",
+        )
+        if isinstance(data, dict) and data.get("error"):
+            raise UpstreamRejectedError(
+                f"The parse server refused the post: {data['error']}", code="watermark_parse_failed"
+            )
+        return require_str(data, "download_link")
+
     async def enhance_prompt(self, prompt: str, level: str, duration_s: int) -> str:
         """B27 ``POST /editor/enhance_prompt`` → the enhanced prompt ("" when absent)."""
         data = await self._backend(
@@ -374,11 +397,17 @@ class SoraTransport:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         sentinel: SentinelFactory | None = None,
+        sentinel_settings: SentinelSettings | None = None,
     ) -> None:
         """``transport`` (tests: ``httpx.MockTransport``) serves every client when given.
-        ``sentinel`` builds the sentinel source from the HTTP layer (default: local mode)."""
+        ``sentinel`` builds the sentinel source from the HTTP layer; without it the source is the one
+        ``sentinel_settings`` describe (default: local mode with the default cache)."""
         self.http = UpstreamHttp(settings, transport=transport)
-        self.sentinel: SentinelSource = (sentinel or LocalSentinelSource)(self.http)
+        self.sentinel: SentinelSource = (
+            sentinel(self.http)
+            if sentinel is not None
+            else build_sentinel_source(self.http, sentinel_settings or SentinelSettings())
+        )
 
     def session(self, creds: AccountCredentials) -> SoraSession:
         return SoraSession(self.http, self.sentinel, creds)

@@ -45,6 +45,9 @@ MESSAGE_LIMIT = 300
 #: upstream error codes that mean "this account's credentials are dead"
 AUTH_CODES = frozenset({"token_invalidated", "token_expired", "invalid_grant", "invalid_token"})
 
+#: 5xx statuses of a front (proxy, Cloudflare) that timed out waiting: the origin may have taken the job
+GATEWAY_TIMEOUTS = frozenset({504, 522, 524})
+
 _CHALLENGE_MARKERS = ("just a moment", "cf-chl", "cf_chl", "challenge-platform", "cf-browser-verification")
 
 
@@ -168,8 +171,12 @@ def upstream_error(response: httpx.Response, *, service: str = "Sora") -> Upstre
             f"{service} rate-limited the account: {detail}", code="upstream_rate_limited", **common
         )
     if status >= 500:
+        # an error status means no job was created, except where a front gave up waiting for the origin
         return UpstreamBadResponseError(
-            f"{service} failed with HTTP {status}: {detail}", code=f"upstream_http_{status}", **common
+            f"{service} failed with HTTP {status}: {detail}",
+            code=f"upstream_http_{status}",
+            not_accepted=status not in GATEWAY_TIMEOUTS,
+            **common,
         )
     return UpstreamError(
         f"{service} answered HTTP {status}: {detail}", code=f"upstream_http_{status}", **common

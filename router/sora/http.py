@@ -33,6 +33,8 @@ logger = logging.getLogger("router.sora.http")
 
 #: how much of a body a debug log line shows
 LOG_BODY_LIMIT = 2000
+#: seconds the proxy test waits (spec §11: 15 s)
+PROBE_TIMEOUT = 15.0
 
 SOCKS_SCHEMES = frozenset({"socks5", "socks5h", "socks4"})
 HTTP_PROXY_SCHEMES = frozenset({"http", "https"})
@@ -54,6 +56,8 @@ class CallClass(StrEnum):
     AUTH = "auth"
     #: ``POST {chatgpt}/backend-api/sentinel/req``
     SENTINEL = "sentinel"
+    #: ``POST {pow service}/api/v1/sora/sentinel-token`` (external sentinel mode)
+    POW_SERVICE = "pow_service"
     #: multipart uploads (images, cameo video, avatar)
     UPLOAD = "upload"
     #: media downloads
@@ -64,7 +68,7 @@ def timeout_for(call_class: CallClass, settings: UpstreamSettings) -> float:
     """Seconds allowed for one call of ``call_class``."""
     if call_class is CallClass.CREATE:
         return settings.create_timeout
-    if call_class in (CallClass.ACCOUNT, CallClass.AUTH):
+    if call_class in (CallClass.ACCOUNT, CallClass.AUTH, CallClass.POW_SERVICE):
         return settings.account_timeout
     if call_class is CallClass.SENTINEL:
         return settings.sentinel_timeout
@@ -74,15 +78,28 @@ def timeout_for(call_class: CallClass, settings: UpstreamSettings) -> float:
 
 
 def resolve_proxy(call_class: CallClass, account_proxy: str | None, settings: UpstreamSettings) -> str | None:
-    """The proxy for a call: per-account → global ``upstream.proxy`` → direct (``None``).
+    """The proxy for one call (spec §11), first non-empty of a chain per call class; ``None`` = direct.
 
-    Spec §11 gives uploads an image-upload proxy and the sentinel a POW proxy ahead of this chain;
-    the configuration has neither yet, so every class resolves the same way today. Unlike the
-    original, calls made for an account (publish, storyboard, cameo, remix) use that account's
-    proxy too: one account keeps one egress address.
+    ================  ==========================================================
+    UPLOAD            ``image_upload_proxy`` → the account's → global ``proxy``
+    SENTINEL          ``pow_proxy`` → the account's → global ``proxy``
+    POW_SERVICE       ``pow_proxy`` (else direct: the service is usually local)
+    every other       the account's → global ``proxy``
+    ================  ==========================================================
+
+    Unlike the original, calls made for an account (publish, storyboard, cameo, remix) use that
+    account's proxy too: one account keeps one egress address.
     """
-    del call_class  # the class-specific proxies of §11 would be consulted here
-    for candidate in (account_proxy, settings.proxy):
+    chain: tuple[str | None, ...]
+    if call_class is CallClass.POW_SERVICE:
+        chain = (settings.pow_proxy,)
+    elif call_class is CallClass.SENTINEL:
+        chain = (settings.pow_proxy, account_proxy, settings.proxy)
+    elif call_class is CallClass.UPLOAD:
+        chain = (settings.image_upload_proxy, account_proxy, settings.proxy)
+    else:
+        chain = (account_proxy, settings.proxy)
+    for candidate in chain:
         if candidate and candidate.strip():
             return candidate.strip()
     return None
@@ -252,6 +269,13 @@ class UpstreamHttp:
                 yield response
             finally:
                 await response.aclose()
+
+    async def probe(self, url: str, *, proxy: str | None, timeout: float = PROBE_TIMEOUT) -> httpx.Response:
+        """``GET url`` through exactly ``proxy`` (``None`` = direct), for the proxy test; no redirects."""
+        client = self.client_for(proxy)
+        request = client.build_request("GET", url, headers={"Accept": "*/*"}, timeout=timeout)
+        with map_upstream_errors(f"{urlsplit(url).hostname or url} via {proxy_label(proxy)}"):
+            return await client.send(request)
 
     async def aclose(self) -> None:
         """Close every client (idempotent)."""

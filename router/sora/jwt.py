@@ -21,6 +21,8 @@ class AccessTokenInfo:
     #: aware UTC expiry; ``None`` when the token has no ``exp`` claim
     expires_at: datetime | None
     email: str | None
+    #: aware UTC issue time (``iat``); ``None`` when absent or unreadable
+    issued_at: datetime | None = None
 
 
 def decode_access_token(token: str) -> AccessTokenInfo:
@@ -44,4 +46,17 @@ def decode_access_token(token: str) -> AccessTokenInfo:
             ) from exc
     profile = claims.get(PROFILE_CLAIM)
     email = profile.get("email") if isinstance(profile, dict) else None
-    return AccessTokenInfo(expires_at=expires_at, email=email if isinstance(email, str) and email else None)
+    return AccessTokenInfo(
+        expires_at=expires_at,
+        email=email if isinstance(email, str) and email else None,
+        issued_at=_timestamp(claims.get("iat")),
+    )
+
+
+def _timestamp(value: object) -> datetime | None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        return datetime.fromtimestamp(value, UTC)
+    except (OverflowError, OSError, ValueError):
+        return None

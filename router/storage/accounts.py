@@ -72,6 +72,10 @@ class AccountRecord:
     last_used_at: datetime | None
     created_at: datetime
     updated_at: datetime
+    #: when the access token was last renewed or a renewal was tried
+    last_refresh_at: datetime | None = None
+    #: ``ok: <how>`` or ``failed: <reason>`` of that renewal
+    last_refresh_result: str | None = None
 
     def __repr__(self) -> str:
         shown = []
@@ -113,6 +117,8 @@ class _AccountProfile(TypedDict, total=False):
     failure_count: int
     consecutive_errors: int
     last_used_at: datetime | None
+    last_refresh_at: datetime | None
+    last_refresh_result: str | None
 
 
 class NewAccountFields(_AccountProfile):
@@ -230,15 +236,19 @@ class AccountRepository:
         async with self._db.begin() as conn:
             await conn.execute(statement)
 
-    async def record_failure(self, account_id: int, message: str) -> int:
-        """Count a failure; the new consecutive-error count (0 if the account was deleted)."""
+    async def record_failure(self, account_id: int, message: str, *, consecutive: bool = True) -> int:
+        """Count a failure; the new consecutive-error count (0 if the account was deleted).
+
+        ``consecutive=False`` counts it without lengthening the error streak (causes handled otherwise).
+        """
         now = utcnow()
+        streak = accounts.c.consecutive_errors + 1 if consecutive else accounts.c.consecutive_errors
         statement = (
             sa.update(accounts)
             .where(accounts.c.id == account_id)
             .values(
                 failure_count=accounts.c.failure_count + 1,
-                consecutive_errors=accounts.c.consecutive_errors + 1,
+                consecutive_errors=streak,
                 last_error=message[:MAX_ERROR_LENGTH],
                 last_error_at=now,
                 updated_at=now,

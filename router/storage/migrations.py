@@ -12,6 +12,7 @@ so two processes starting at once apply each migration exactly once.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -129,8 +130,21 @@ def m001_initial(conn: sa.Connection) -> None:
     meta.create_all(conn)
 
 
+def _add_column(conn: sa.Connection, table: str, name: str, type_: sa.types.TypeEngine[Any]) -> None:
+    """``ALTER TABLE … ADD COLUMN`` (nullable), with the type spelled by the connection's dialect."""
+    spelled = type_.compile(dialect=conn.dialect)
+    preparer = conn.dialect.identifier_preparer
+    conn.execute(sa.text(f"ALTER TABLE {preparer.quote(table)} ADD COLUMN {preparer.quote(name)} {spelled}"))
+
+
+def m002_account_refresh(conn: sa.Connection) -> None:
+    """accounts: when the access token was last renewed (or tried) and how that went."""
+    _add_column(conn, "accounts", "last_refresh_at", sa.DateTime(timezone=True))
+    _add_column(conn, "accounts", "last_refresh_result", sa.Text())
+
+
 #: every migration, in the order it runs; append only
-MIGRATIONS: tuple[Migration, ...] = (m001_initial,)
+MIGRATIONS: tuple[Migration, ...] = (m001_initial, m002_account_refresh)
 
 
 def apply_pending(conn: sa.Connection) -> list[str]:

@@ -51,6 +51,9 @@ accounts = sa.Table(
     sa.Column("last_used_at", UTCDateTime),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False, index=True),
+    # the last renewal of the access token (attempt time, "ok: …" or "failed: …")
+    sa.Column("last_refresh_at", UTCDateTime),
+    sa.Column("last_refresh_result", sa.Text),
 )
 
 tasks = sa.Table(

@@ -16,6 +16,7 @@ from typing import cast
 from router.config import Settings
 from router.errors import GatewayError, NoAccountError, UpstreamError
 from router.events import Completed, Event, Failed, Progress, Reasoning, Started
+from router.media.cache import ResultCache, public_base_url
 from router.media.store import MediaStore
 from router.models import JobHandler
 from router.pool.pool import AccountPool, Lease
@@ -52,12 +53,15 @@ class TaskEngine:
         registry: ModelRegistry,
         media: MediaStore,
         settings: Settings,
+        *,
+        cache: ResultCache,
     ) -> None:
         self._repo = repo
         self._pool = pool
         self._transport = transport
         self._registry = registry
         self._media = media
+        self._cache = cache
         self._app_settings = settings
         self._settings = settings.tasks
         self._runs: dict[str, _Run] = {}
@@ -85,7 +89,12 @@ class TaskEngine:
             kind=job.kind,
             model=job.model,
             owner_key_id=owner_key_id,
-            params={**job.params, "requires_pro": job.requires_pro, "pinned_account": job.account_id},
+            params={
+                **job.params,
+                "requires_pro": job.requires_pro,
+                "pinned_account": job.account_id,
+                "base_url": job.base_url,
+            },
         )
         self._launch(record)
         return record
@@ -168,6 +177,8 @@ class TaskEngine:
             emit=lambda text: run.publish(Reasoning(text)),
             media=self._media,
             settings=self._app_settings,
+            cache=self._cache,
+            base_url=public_base_url(self._app_settings.server, str(run.record.params.get("base_url") or "")),
         )
 
     async def _finish(self, run: _Run, account_id: int, outcome: Outcome) -> Outcome:
@@ -178,6 +189,13 @@ class TaskEngine:
         return result
 
     async def _submit(self, run: _Run) -> Lease:
+        """Lease an account and submit the job there; on failure, by cause (see ``pool.report_failure``).
+
+        A job the upstream surely did not accept (``retryable and not_accepted``: 401, 429, quota,
+        sentinel, Cloudflare, heavy load, an HTTP 5xx refusal, a failed connection) is resubmitted on
+        another account, up to ``tasks.max_submit_attempts`` accounts; one that may have been accepted
+        (a timeout or a connection lost after sending) is never sent twice.
+        """
         record = run.record
         kind = cast(JobKind, record.kind)
         handler = self._handler(run)
@@ -221,6 +239,7 @@ class TaskEngine:
             poller = AccountPoller(
                 lambda: self._transport.session(self._pool.credentials(account_id)),
                 self._settings.poll_interval,
+                on_auth_error=lambda exc: self._pool.report_failure(account_id, exc),
             )
             self._pollers[account_id] = poller
         return poller
@@ -247,7 +266,7 @@ class TaskEngine:
             generation_id=outcome.generation_id,
             completed_at=datetime.now(UTC),
         )
-        await self._pool.report_success(account_id)
+        await self._pool.report_success(account_id, "video" if run.record.kind == "video" else "image")
         video = run.record.kind == "video"
         run.publish(Completed(kind="video" if video else "image", urls=outcome.urls, data=result))
 

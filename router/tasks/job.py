@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from router.config import Settings
+from router.media.cache import ResultCache
 from router.media.store import MediaStore
 from router.sora.client import SoraSession
 
@@ -26,6 +27,9 @@ class JobSpec:
     params: Mapping[str, Any]
     requires_pro: bool = False
     account_id: int | None = None
+    #: the base URL the client reached the gateway at (``GenerationRequest.base_url``): links to
+    #: cached results use it when ``server.public_base_url`` is not set
+    base_url: str = ""
 
 
 @dataclass(frozen=True)
@@ -49,3 +53,7 @@ class JobContext:
     emit: Callable[[str], None]
     media: MediaStore
     settings: Settings
+    #: the result cache (``cache.enabled`` says whether to use it)
+    cache: ResultCache
+    #: the base of links to the gateway (``server.public_base_url``, else the request's base URL)
+    base_url: str

@@ -17,6 +17,7 @@ from router.errors import (
     GatewayError,
     GenerationError,
     GenerationTimeoutError,
+    UpstreamAuthError,
     UpstreamError,
 )
 from router.sora.client import SoraSession
@@ -39,14 +40,36 @@ class Watch:
     future: asyncio.Future[Outcome]
 
 
-class AccountPoller:
-    """Polls one account while it has tasks in flight."""
+#: seconds polls may keep failing before the account's watched tasks fail with the last error
+FAILURE_GRACE = 300.0
 
-    def __init__(self, session_factory: Callable[[], SoraSession], interval: float) -> None:
+
+class AccountPoller:
+    """Polls one account while it has tasks in flight.
+
+    A failed poll is retried on the next tick (the tasks run on upstream regardless). When the
+    upstream rejects the account's token, ``on_auth_error`` hears it once per failing streak (the
+    pool takes the account out and maintenance renews the token; the session factory then hands
+    out the new one). Polls that keep failing for ``failure_grace`` seconds fail the tasks with the
+    last error, instead of waiting for the generation timeout.
+    """
+
+    def __init__(
+        self,
+        session_factory: Callable[[], SoraSession],
+        interval: float,
+        *,
+        on_auth_error: Callable[[UpstreamError], Awaitable[None]] | None = None,
+        failure_grace: float = FAILURE_GRACE,
+    ) -> None:
         self._session_factory = session_factory
         self._interval = interval
+        self._on_auth_error = on_auth_error
+        self._failure_grace = failure_grace
         self._watches: dict[str, Watch] = {}
         self._task: asyncio.Task[None] | None = None
+        self._failing_since: float | None = None
+        self._auth_reported = False
 
     @property
     def active(self) -> bool:
@@ -73,6 +96,8 @@ class AccountPoller:
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
+        self._failing_since = None
+        self._auth_reported = False
         while self._watches:
             await asyncio.sleep(self._interval)
             watches = [w for w in self._watches.values() if not w.future.done()]
@@ -85,10 +110,13 @@ class AccountPoller:
                 if images:
                     await self._poll_images(session, images)
             except UpstreamError as exc:  # a failed poll is retried on the next tick
-                logger.warning("poll failed: %s", exc.message)
+                await self._poll_failed(exc, watches, loop.time())
             except GatewayError as exc:
                 for watch in watches:
                     _settle(watch, exc)
+            else:
+                self._failing_since = None
+                self._auth_reported = False
             now = loop.time()
             for watch in watches:
                 if not watch.future.done() and now >= watch.deadline:
@@ -96,6 +124,17 @@ class AccountPoller:
                         watch,
                         GenerationTimeoutError("Upstream API timeout: generation exceeded its time limit"),
                     )
+
+    async def _poll_failed(self, exc: UpstreamError, watches: list[Watch], now: float) -> None:
+        logger.warning("poll failed: %s", exc.message)
+        if self._failing_since is None:
+            self._failing_since = now
+        if isinstance(exc, UpstreamAuthError) and not self._auth_reported and self._on_auth_error is not None:
+            self._auth_reported = True
+            await self._on_auth_error(exc)
+        if now - self._failing_since >= self._failure_grace:
+            for watch in watches:
+                _settle(watch, exc)
 
     async def _poll_videos(self, session: SoraSession, watches: list[Watch]) -> None:
         pending = {str(item.get("id")): item for item in await session.pending() if isinstance(item, dict)}

@@ -30,7 +30,27 @@ from .conftest import ACCESS_TOKEN, BACKEND, SESSION_TOKEN, Upstream, make_setti
 def test_resolve_proxy_order(account_proxy: str | None, global_proxy: str, expected: str | None) -> None:
     settings = make_settings(proxy=global_proxy)
     for call_class in CallClass:
-        assert resolve_proxy(call_class, account_proxy, settings) == expected
+        if call_class is not CallClass.POW_SERVICE:
+            assert resolve_proxy(call_class, account_proxy, settings) == expected
+    # the POW service is reached directly unless a POW proxy is set
+    assert resolve_proxy(CallClass.POW_SERVICE, account_proxy, settings) is None
+
+
+def test_class_specific_proxies_come_first() -> None:
+    """§11: image-upload proxy for uploads, POW proxy for sentinel traffic, then account → global."""
+    settings = make_settings(
+        proxy="http://global:1", image_upload_proxy="http://upload:2", pow_proxy="socks5://pow:3"
+    )
+    account = "socks5://acct:4"
+    assert resolve_proxy(CallClass.UPLOAD, account, settings) == "http://upload:2"
+    assert resolve_proxy(CallClass.SENTINEL, account, settings) == "socks5://pow:3"
+    assert resolve_proxy(CallClass.POW_SERVICE, account, settings) == "socks5://pow:3"
+    for call_class in (CallClass.CREATE, CallClass.BACKEND, CallClass.ACCOUNT, CallClass.AUTH):
+        assert resolve_proxy(call_class, account, settings) == account
+    assert resolve_proxy(CallClass.DOWNLOAD, None, settings) == "http://global:1"
+    bare = make_settings(proxy="http://global:1")
+    assert resolve_proxy(CallClass.UPLOAD, account, bare) == account
+    assert resolve_proxy(CallClass.SENTINEL, None, bare) == "http://global:1"
 
 
 def test_timeouts_per_call_class() -> None:
@@ -43,6 +63,7 @@ def test_timeouts_per_call_class() -> None:
     assert timeout_for(CallClass.ACCOUNT, settings) == 33
     assert timeout_for(CallClass.AUTH, settings) == 33
     assert timeout_for(CallClass.SENTINEL, settings) == 4
+    assert timeout_for(CallClass.POW_SERVICE, settings) == 33
     assert timeout_for(CallClass.DOWNLOAD, settings) == 55
 
 
