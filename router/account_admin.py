@@ -105,21 +105,35 @@ class AccountAdmin:
     async def import_text(
         self, text: str, *, kind: ImportKind = "auto", defaults: NewAccount | None = None
     ) -> builtins.list[ImportLine]:
-        """Add every account of an import file; one line of report per entry, in file order."""
+        """Add every account of an import file; one line of report per entry, in file order.
+
+        Entries are checked upstream a few at a time but stored in file order (ids follow the file),
+        each as soon as its turn comes, so a spent refresh token's successor is never held long.
+        """
         entries = parse_import(text, kind=kind, defaults=defaults)
         stored = await self._repo.list()
         seen: dict[str, str] = {}
         gate = asyncio.Semaphore(IMPORT_PARALLEL)
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        turn.set_result(None)
 
-        async def one(label: str, new: NewAccount) -> ImportLine:
-            async with gate:
-                try:
-                    record, status = await self.add(new, stored=stored)
-                except ConflictError as exc:
-                    return ImportLine(label, "duplicate", exc.message)
-                except GatewayError as exc:
-                    return ImportLine(label, "failed", exc.message)
-                return ImportLine(label, status, describe_account(record), record.id)
+        async def one(
+            label: str, new: NewAccount, mine: asyncio.Future[None], after: asyncio.Future[None]
+        ) -> ImportLine:
+            try:
+                async with gate:
+                    checked = await self._check(new)
+                await asyncio.shield(after)
+                async with self._store_lock:
+                    record, status = await self._store(new, checked, stored)
+            except ConflictError as exc:
+                return ImportLine(label, "duplicate", exc.message)
+            except GatewayError as exc:
+                return ImportLine(label, "failed", exc.message)
+            finally:
+                await asyncio.shield(after)
+                mine.set_result(None)
+            return ImportLine(label, status, describe_account(record), record.id)
 
         jobs: builtins.list[asyncio.Future[ImportLine] | ImportLine] = []
         for entry in entries:
@@ -136,7 +150,9 @@ class AccountAdmin:
             except ConflictError as exc:
                 jobs.append(ImportLine(entry.label, "duplicate", exc.message))
                 continue
-            jobs.append(asyncio.ensure_future(one(entry.label, entry.account)))
+            mine = asyncio.get_running_loop().create_future()
+            jobs.append(asyncio.ensure_future(one(entry.label, entry.account, mine, turn)))
+            turn = mine
         return [job if isinstance(job, ImportLine) else await job for job in jobs]
 
     def _refuse_duplicates(self, new: NewAccount, stored: builtins.list[AccountRecord]) -> None:

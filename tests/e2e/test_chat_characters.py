@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import httpx
@@ -45,7 +45,7 @@ def gateway(make_gateway: Callable[..., Gateway]) -> Gateway:
 
 
 @pytest.fixture
-def client(gateway: Gateway) -> Any:
+def client(gateway: Gateway) -> Iterator[openai.OpenAI]:
     with sdk_client(gateway) as sdk:
         yield sdk
 

@@ -31,8 +31,8 @@ def test_401_takes_the_account_out_and_another_serves_the_request(
         state = accounts(gateway)["a@example.com"]
         assert (state["status"], state["disabled_reason"]) == ("disabled", "token_invalid")
         assert "invalidated" in state["last_error"]
-        video(client)  # straight to b now
-        assert _creates(sim)[-1] == ("b@example.com", 200) and len(_creates(sim)) == 3
+        image(client)  # straight to b now
+        assert [r.account for r in sim.requests_to("/video_gen", "POST")] == ["b@example.com"]
 
 
 def test_a_rejected_token_is_renewed_from_the_session_token_and_comes_back(
@@ -60,12 +60,13 @@ def test_too_many_concurrent_tasks_goes_elsewhere_and_backs_off(
     tmp_path: Path, upstream: FakeSoraServer, sim: FakeSora
 ) -> None:
     with (
-        pool_gateway(tmp_path, upstream, pool={"concurrency_backoff": 1.5}) as gateway,
+        pool_gateway(tmp_path, upstream, pool={"concurrency_backoff": 2.0}) as gateway,
         sdk(gateway) as client,
     ):
         add(gateway, sim.create_account("a@example.com", plan="chatgpt_plus"))
         add(gateway, sim.create_account("b@example.com", plan="chatgpt_plus"))
         sim.faults.add("/nf/create", "too_many_concurrent", account="a@example.com")
+        started = time.monotonic()
         video(client)
         assert _creates(sim) == [("a@example.com", 429), ("b@example.com", 200)]
         video(client)  # a said it is full: no new video there during the backoff
@@ -73,7 +74,7 @@ def test_too_many_concurrent_tasks_goes_elsewhere_and_backs_off(
         state = accounts(gateway)["a@example.com"]
         assert state["status"] == "active" and state["consecutive_errors"] == 0
         assert "generations in progress" in state["last_error"]
-        time.sleep(1.6)
+        time.sleep(max(0.0, 2.1 - (time.monotonic() - started)))  # the backoff ends by itself
         video(client)
         assert _creates(sim)[-1] == ("a@example.com", 200)
 
@@ -84,24 +85,28 @@ def test_quota_cools_the_account_down_until_the_reset_then_it_is_back(
     with pool_gateway(tmp_path, upstream) as gateway, sdk(gateway) as client:
         add(gateway, sim.create_account("a@example.com", plan="chatgpt_plus", access_resets_in_seconds=2))
         add(gateway, sim.create_account("b@example.com", plan="chatgpt_plus"))
-        sim.faults.add("/nf/create", "quota", account="a@example.com")
-        video(client)
-        assert _creates(sim) == [("a@example.com", 429), ("b@example.com", 200)]
+        sim.faults.add("/video_gen", "quota", account="a@example.com")
+        image(client)
+        assert _creates(sim, "/video_gen") == [("a@example.com", 429), ("b@example.com", 200)]
         state = accounts(gateway)["a@example.com"]
         assert state["status"] == "active"  # not disabled for good, as the original did
         assert state["state"].startswith("cooling down until") and state["remaining_videos"] == 0
         assert cli(gateway, "tokens", "disable", "2")[0] == 0
-        time.sleep(2.2)  # the reset time passes; the pool has reloaded b's state
-        video(client)
-        assert _creates(sim)[-1] == ("a@example.com", 200)
-        wait_for(lambda: accounts(gateway)["a@example.com"]["remaining_videos"] == 29)
+        time.sleep(2.0)  # the reset time passes; the pool has reloaded b's state
+        image(client)
+        assert _creates(sim, "/video_gen")[-1] == ("a@example.com", 200)
+        # when the cooldown ended, the maintenance read the quota again
+        wait_for(lambda: accounts(gateway)["a@example.com"]["remaining_videos"] == 30)
 
 
 def test_the_last_video_of_the_quota_starts_the_cooldown(
     tmp_path: Path, upstream: FakeSoraServer, sim: FakeSora
 ) -> None:
     with pool_gateway(tmp_path, upstream) as gateway, sdk(gateway) as client:
-        add(gateway, sim.create_account("a@example.com", plan="chatgpt_plus", quota=1, access_resets_in_seconds=600))
+        add(
+            gateway,
+            sim.create_account("a@example.com", plan="chatgpt_plus", quota=1, access_resets_in_seconds=600),
+        )
         add(gateway, sim.create_account("b@example.com", plan="chatgpt_plus"))
         video(client)
         assert _creates(sim) == [("a@example.com", 200)]
@@ -127,8 +132,6 @@ def test_sentinel_block_once_then_success_with_a_fresh_sentinel(
         assert sim.count("/backend-api/sentinel/req", "POST") == 2
         state = accounts(gateway)["a@example.com"]
         assert (state["status"], state["failure_count"]) == ("active", 0)
-        video(client)  # the fresh sentinel is cached and reused
-        assert sim.count("/backend-api/sentinel/req", "POST") == 2
 
 
 @pytest.mark.parametrize(
@@ -180,7 +183,7 @@ def test_a_create_that_may_have_been_accepted_is_never_sent_twice(
     tmp_path: Path, upstream: FakeSoraServer, sim: FakeSora
 ) -> None:
     with (
-        pool_gateway(tmp_path, upstream, upstream={**_hosts(upstream), "create_timeout": 0.5}) as gateway,
+        pool_gateway(tmp_path, upstream, upstream={"create_timeout": 0.5}) as gateway,
         sdk(gateway) as client,
     ):
         add(gateway, sim.create_account("a@example.com", plan="chatgpt_plus"))
@@ -225,12 +228,3 @@ def test_consecutive_errors_take_the_account_out_and_a_retest_brings_it_back(
         wait_for(lambda: accounts(gateway)["a@example.com"]["status"] == "active", timeout=10)
         assert sim.count("/me") > me_calls  # re-tested upstream, not just switched back on
         assert accounts(gateway)["a@example.com"]["consecutive_errors"] == 0
-
-
-def _hosts(upstream: FakeSoraServer) -> dict[str, str]:
-    return {
-        "sora_backend": upstream.backend_url,
-        "sora_web": upstream.base_url,
-        "chatgpt": upstream.base_url,
-        "openai_auth": upstream.base_url,
-    }

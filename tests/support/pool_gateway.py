@@ -14,6 +14,7 @@ import openai
 
 from router.app import create_app
 from router.cli import main as cli_main
+from router.config import UpstreamSettings
 from tests.conftest import API_KEY, Gateway, gateway_settings
 from tests.fake_sora import Credentials, FakeSoraServer
 from tests.support.servers import ThreadedServer
@@ -26,17 +27,31 @@ FAST_POOL: dict[str, Any] = {"wait_timeout": 10, "reload_interval": 0.2, "mainte
 
 
 @contextlib.contextmanager
-def pool_gateway(tmp_path: Path, upstream: FakeSoraServer, **overrides: Any) -> Iterator[Gateway]:
-    """A gateway on a socket with ``FAST_POOL`` merged into any ``pool`` override."""
+def pool_gateway(tmp_path: Path, server: FakeSoraServer, /, **overrides: Any) -> Iterator[Gateway]:
+    """A gateway on a socket; ``pool`` and ``upstream`` overrides are merged into the test defaults."""
     overrides["pool"] = {**FAST_POOL, **overrides.get("pool", {})}
-    settings = gateway_settings(tmp_path, upstream, **overrides)
+    upstream = UpstreamSettings(**{**hosts(server), **overrides.pop("upstream", {})})
+    settings = gateway_settings(tmp_path, server, **overrides)
+    settings.upstream = upstream
     with ThreadedServer(create_app(settings)) as server:
         yield Gateway(server=server, settings=settings)
 
 
+def hosts(server: FakeSoraServer) -> dict[str, str]:
+    """Every upstream host of the gateway pointed at the simulator."""
+    return {
+        "sora_backend": server.backend_url,
+        "sora_web": server.base_url,
+        "chatgpt": server.base_url,
+        "openai_auth": server.base_url,
+    }
+
+
 @contextlib.contextmanager
 def sdk(gateway: Gateway, timeout: float = 60) -> Iterator[openai.OpenAI]:
-    with openai.OpenAI(base_url=f"{gateway.url}/v1", api_key=API_KEY, max_retries=0, timeout=timeout) as client:
+    with openai.OpenAI(
+        base_url=f"{gateway.url}/v1", api_key=API_KEY, max_retries=0, timeout=timeout
+    ) as client:
         yield client
 
 

@@ -120,7 +120,9 @@ class TestProxy:
         finally:
             writer.close()
 
-    async def _open(self, how: str, host: str, port: int) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    async def _open(
+        self, how: str, host: str, port: int
+    ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
         reader, writer = await asyncio.open_connection(host, port, local_addr=(self.egress, 0))
         local = writer.get_extra_info("sockname")
         with self._lock:

@@ -26,7 +26,9 @@ def test_text_lines_with_kinds_comments_and_defaults() -> None:
     entries = parse_import(text, defaults=defaults)
     assert [e.label for e in entries] == ["line 3", "line 4", "line 5", "line 6", "line 7"]
     at, st, rt, unknown, spaced = entries
-    assert at.account == NewAccount(access_token=AT, proxy_url="socks5://p:1", video_concurrency=2, remark="batch")
+    assert at.account == NewAccount(
+        access_token=AT, proxy_url="socks5://p:1", video_concurrency=2, remark="batch"
+    )
     assert st.account is not None and st.account.session_token == JWE
     assert rt.account is not None and rt.account.refresh_token == "rt_one"
     assert unknown.account is None and unknown.error is not None and "--kind" in unknown.error

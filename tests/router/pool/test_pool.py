@@ -30,7 +30,9 @@ from .conftest import MakeAccount
 PoolFactory = Callable[..., Awaitable[AccountPool]]
 
 
-async def test_limits_are_never_exceeded_under_concurrency(make_account: MakeAccount, pool_factory: PoolFactory) -> None:
+async def test_limits_are_never_exceeded_under_concurrency(
+    make_account: MakeAccount, pool_factory: PoolFactory
+) -> None:
     """200 requests over 3 accounts: per-kind limits and the total cap hold at every moment."""
     a = await make_account(video_concurrency=2, image_concurrency=1)
     b = await make_account(video_concurrency=3, image_concurrency=2, total_concurrency=3)
@@ -46,7 +48,10 @@ async def test_limits_are_never_exceeded_under_concurrency(make_account: MakeAcc
         now[(lease.account_id, kind)] += 1
         for key, value in (
             ((lease.account_id, kind), now[(lease.account_id, kind)]),
-            ((lease.account_id, "total"), now[(lease.account_id, "video")] + now[(lease.account_id, "image")]),
+            (
+                (lease.account_id, "total"),
+                now[(lease.account_id, "video")] + now[(lease.account_id, "image")],
+            ),
         ):
             peak[key] = max(peak[key], value)
         await asyncio.sleep(rng.uniform(0, 0.01))
@@ -64,7 +69,9 @@ async def test_limits_are_never_exceeded_under_concurrency(make_account: MakeAcc
     assert all(pool.in_flight(i, k) == 0 for i in limits for k in ("video", "image"))
 
 
-async def test_a_waiting_request_gets_the_slot_that_frees(make_account: MakeAccount, pool_factory: PoolFactory) -> None:
+async def test_a_waiting_request_gets_the_slot_that_frees(
+    make_account: MakeAccount, pool_factory: PoolFactory
+) -> None:
     account = await make_account(video_concurrency=1)
     pool = await pool_factory()
     first = await pool.acquire("video")
@@ -146,7 +153,9 @@ async def test_quota_cools_down_until_the_reset_then_the_account_is_back(
     stored = await repo.get(account.id)
     assert stored.status == "active"  # never disabled for good
     assert stored.cooldown_until is not None
-    assert before + timedelta(seconds=599) <= stored.cooldown_until <= datetime.now(UTC) + timedelta(seconds=601)
+    assert (
+        before + timedelta(seconds=599) <= stored.cooldown_until <= datetime.now(UTC) + timedelta(seconds=601)
+    )
     assert stored.remaining_videos == 0 and stored.quota_resets_at == stored.cooldown_until
     with pytest.raises(NoAccountError):
         await pool.acquire("video")

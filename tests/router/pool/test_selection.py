@@ -57,7 +57,9 @@ def candidate(account_id: int, used: int = 0, limit: int = 3, **fields: object) 
 
 def test_least_loaded_takes_the_lowest_share_then_the_least_recently_used() -> None:
     selector = Selector("least_loaded")
-    picked = selector.pick([candidate(1, used=2), candidate(2, used=1, limit=4), candidate(3, used=1)], "video")
+    picked = selector.pick(
+        [candidate(1, used=2), candidate(2, used=1, limit=4), candidate(3, used=1)], "video"
+    )
     assert picked.record.id == 2  # 1/4 < 1/3 < 2/3
     older = Candidate(record=replace(BASE, id=5), used=0, limit=3, last_used=1.0)
     newer = Candidate(record=replace(BASE, id=4), used=0, limit=3, last_used=2.0)

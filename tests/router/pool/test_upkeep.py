@@ -124,7 +124,9 @@ async def test_test_revives_a_healthy_account_and_reads_its_plan_and_quota(
     add_sim: AddSim, upkeep: AccountUpkeep, repo: AccountRepository
 ) -> None:
     record, _ = await add_sim("ok@example.com", plan_type=None)
-    record = await repo.update(record.id, status="disabled", disabled_reason="error_limit", consecutive_errors=3)
+    record = await repo.update(
+        record.id, status="disabled", disabled_reason="error_limit", consecutive_errors=3
+    )
     result = await upkeep.test(record)
     assert result.ok and "re-enabled" in result.message
     assert (result.record.status, result.record.consecutive_errors) == ("active", 0)
@@ -133,7 +135,9 @@ async def test_test_revives_a_healthy_account_and_reads_its_plan_and_quota(
     assert (await upkeep.test(manual)).record.status == "disabled"  # an operator's decision stays
 
 
-async def test_test_renews_a_rejected_token_when_it_can(add_sim: AddSim, upkeep: AccountUpkeep, sim: FakeSora) -> None:
+async def test_test_renews_a_rejected_token_when_it_can(
+    add_sim: AddSim, upkeep: AccountUpkeep, sim: FakeSora
+) -> None:
     with_st, _ = await add_sim("renewable@example.com", st=True)
     without, _ = await add_sim("lost@example.com")
     sim.invalidate_access_tokens("renewable@example.com")
@@ -178,7 +182,10 @@ def test_renewal_is_due_ahead_of_expiry_and_once_per_rejection(sim: FakeSora) ->
     assert not renewal_due(failed, settings, now)
     assert renewal_due(failed, settings, now + timedelta(seconds=600))
     rejected = replace(
-        _record(far, session_token="st"), status="disabled", disabled_reason="token_invalid", last_error_at=now
+        _record(far, session_token="st"),
+        status="disabled",
+        disabled_reason="token_invalid",
+        last_error_at=now,
     )
     assert renewal_due(rejected, settings, now)
     assert not renewal_due(replace(rejected, last_refresh_at=now + timedelta(seconds=1)), settings, now)

@@ -46,12 +46,18 @@ def external(**overrides: object) -> SentinelSettings:
 
 
 def account(**overrides: object) -> AccountCredentials:
-    values: dict[str, object] = {"account_id": 7, "access_token": ACCESS_TOKEN, "session_token": SESSION_TOKEN}
+    values: dict[str, object] = {
+        "account_id": 7,
+        "access_token": ACCESS_TOKEN,
+        "session_token": SESSION_TOKEN,
+    }
     values.update(overrides)
     return AccountCredentials(**values)  # type: ignore[arg-type]
 
 
-async def sora_with(upstream: Upstream, settings: SentinelSettings, **upstream_settings: object) -> SoraTransport:
+async def sora_with(
+    upstream: Upstream, settings: SentinelSettings, **upstream_settings: object
+) -> SoraTransport:
     return SoraTransport(
         make_settings(**upstream_settings),
         transport=httpx.MockTransport(upstream),
@@ -235,7 +241,13 @@ VECTOR_CONFIG: list[object] = [
     ("seed", "difficulty", "nonce", "answer_sha256", "digest_head"),
     [
         # computed once with a separate, naive implementation (copy, set idx 3/9, dump, base64, hash)
-        ("0.42", "00ffff", 378, "e13dec494c485702003bf96e96733ce3bffa6116495b39e12201f00bf1fd594c", "0060f0f6"),
+        (
+            "0.42",
+            "00ffff",
+            378,
+            "e13dec494c485702003bf96e96733ce3bffa6116495b39e12201f00bf1fd594c",
+            "0060f0f6",
+        ),
         (
             "vector-seed",
             "000fff",
