@@ -16,6 +16,7 @@ from router.hookspecs import hookimpl
 from router.media.cache import CachedFile, ResultCache
 from router.media.fetch import FetchedMedia, MediaFetcher
 from router.media.store import MediaStore, StoredMedia
+from router.media.uploads import check_single_image, store_single_image, upload_stored_image
 from router.models import JobHandler, ModelHandler, ModelSpec
 from router.sora.client import SoraSession
 from router.tasks.job import JobContext, JobSpec, Outcome
@@ -56,5 +57,8 @@ __all__ = [
     "Storyboard",
     "StoryboardShot",
     "UpstreamError",
+    "check_single_image",
     "hookimpl",
+    "store_single_image",
+    "upload_stored_image",
 ]

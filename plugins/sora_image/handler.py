@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from plugins.sora_image.inputs import check_inputs, store_image, upload_image
 from plugins.sora_image.results import finish_image
 from router import (
     Event,
@@ -19,6 +18,9 @@ from router import (
     JobContext,
     JobSpec,
     Outcome,
+    check_single_image,
+    store_single_image,
+    upload_stored_image,
 )
 
 
@@ -29,7 +31,7 @@ class ImageHandler:
             raise InvalidRequestError(
                 "The prompt is empty: put the image description in the last message", param="messages"
             )
-        check_inputs(request)
+        check_single_image(request, what="an image request")
         await ctx.pool.ensure_servable("image", model=request.model.id)
         job = JobSpec(
             model=request.model.id,
@@ -38,7 +40,7 @@ class ImageHandler:
                 "prompt": prompt,
                 "width": request.model.params["width"],
                 "height": request.model.params["height"],
-                "image": await store_image(request, ctx),
+                "image": await store_single_image(request, ctx, what="an image request"),
             },
             base_url=request.base_url,
         )
@@ -47,7 +49,7 @@ class ImageHandler:
 
     async def submit(self, job: JobContext) -> str:
         params = job.params
-        media_id = await upload_image(job, image) if (image := params.get("image")) else None
+        media_id = await upload_stored_image(job, image) if (image := params.get("image")) else None
         return await job.session.create_image(
             params["prompt"], int(params["width"]), int(params["height"]), media_id
         )

@@ -14,7 +14,7 @@ from typing import Any
 
 from plugins.sora_video import remix, storyboard
 from plugins.sora_video.characters import generate_with_character, has_video
-from plugins.sora_video.inputs import check_inputs, refuse_media, store_image, upload_image
+from plugins.sora_video.inputs import refuse_media
 from plugins.sora_video.models import STANDARD_MODEL, STANDARD_SIZE
 from plugins.sora_video.results import finish_video
 from router import (
@@ -27,6 +27,9 @@ from router import (
     JobSpec,
     ModelSpec,
     Outcome,
+    check_single_image,
+    store_single_image,
+    upload_stored_image,
 )
 
 #: the feature parsers a video prompt goes through, in this order
@@ -76,13 +79,13 @@ class VideoHandler:
         if remixing:
             refuse_media(request, "A remix")
         else:
-            check_inputs(request)
+            check_single_image(request, what="a video request")
         if not (prompt or remixing):
             raise InvalidRequestError(
                 "The prompt is empty: put the video description in the last message", param="messages"
             )
         await ctx.pool.ensure_servable("video", requires_pro=spec.requires_pro, model=spec.id)
-        image = None if remixing else await store_image(request, ctx)
+        image = None if remixing else await store_single_image(request, ctx, what="a video request")
         return JobSpec(
             model=spec.id,
             kind="video",
@@ -101,7 +104,7 @@ class VideoHandler:
             job.emit(remix.SENDING)
             return await job.session.create_video(body)
         if image := job.params.get("image"):
-            body["inpaint_items"] = [{"kind": "upload", "upload_id": await upload_image(job, image)}]
+            body["inpaint_items"] = [{"kind": "upload", "upload_id": await upload_stored_image(job, image)}]
         if flow == "storyboard":
             job.emit(storyboard.DETECTED)
             return await job.session.create_storyboard(body)
