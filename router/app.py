@@ -10,12 +10,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from router.api import chat, files, health, models
+from router.api import metrics as metrics_api
 from router.api.errors import install_error_handlers
 from router.auth import Authenticator, announce
 from router.config import Settings
 from router.media.cache import ResultCache
 from router.media.fetch import MediaFetcher
 from router.media.store import MediaStore
+from router.metrics import GatewayMetrics, MetricsMiddleware
 from router.passthrough import Passthrough
 from router.plugins import get_plugin_manager
 from router.pool.maintenance import PoolMaintenance
@@ -95,6 +97,7 @@ def create_app(settings: Settings) -> FastAPI:
         services = await build_services(settings)
         announce(await services.auth.bootstrap(), sys.stderr)
         app.state.services = services
+        metrics.watch_pool(services.pool)
         logger.info(
             "sora2api serving %d models on http://%s:%d/v1",
             len(services.registry),
@@ -108,6 +111,11 @@ def create_app(settings: Settings) -> FastAPI:
 
     app = FastAPI(title="sora2api", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None)
     install_error_handlers(app)
+    metrics = GatewayMetrics()
+    app.state.metrics = metrics
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    if settings.server.metrics:
+        app.include_router(metrics_api.router)
     app.include_router(health.router)
     app.include_router(models.router)
     app.include_router(chat.router)

@@ -30,6 +30,8 @@ class ServerSettings(Section):
     #: base URL clients use to reach the gateway (for cached-file links); derived from the request if empty
     public_base_url: str = ""
     log_level: Literal["debug", "info", "warning", "error"] = "info"
+    #: serve Prometheus metrics at /metrics (no secrets in them; restrict access at the proxy if needed)
+    metrics: bool = True
 
 
 class DatabaseSettings(Section):
