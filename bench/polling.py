@@ -4,12 +4,15 @@ Both runs use the same Sora simulator, the same accounts and the same poll inter
 other in one process run:
 
 * gateway  — the real gateway as a subprocess (``sora2api serve``), driven through HTTP with the
-  official OpenAI SDK; one poll per account per interval covers all of that account's tasks.
+  official OpenAI SDK: ``videos.create_and_poll`` on ``/v1/videos`` (``--surface videos``; the
+  default when the gateway serves it) or chat completions (``--surface chat``); one poll per
+  account per interval covers all of that account's tasks.
 * baseline — the original's pattern, simulated with the gateway's own transport: every task polls
   ``/nf/pending/v2`` on its own each interval and reads the drafts once it has left the list.
 
 Prints upstream requests per completed video and per minute for both, their ratio, and the
 gateway's resident memory. Run: ``make bench`` (or ``python -m bench.polling --videos 24 --accounts 4``).
+The client's own polls of ``GET /v1/videos/{id}`` reach the gateway only, never the upstream.
 """
 
 from __future__ import annotations
@@ -39,6 +42,7 @@ POLL_PATHS = ("/nf/pending/v2", "/project_y/profile/drafts")
 @dataclass
 class Result:
     name: str
+    surface: str
     videos: int
     seconds: float
     upstream_requests: int
@@ -112,27 +116,55 @@ async def _gateway_run(
                 if time.monotonic() > deadline:
                     raise RuntimeError("gateway did not start")
                 await asyncio.sleep(0.2)
-            since = len(sim.records)
-            started = time.monotonic()
             async with openai.AsyncOpenAI(
                 base_url=f"{base}/v1", api_key=API_KEY, max_retries=0, timeout=600
             ) as client:
-                results = await asyncio.gather(
-                    *(
-                        client.chat.completions.create(
-                            model="sora2-landscape-10s",
-                            messages=[{"role": "user", "content": f"bench video {i}"}],
-                        )
-                        for i in range(args.videos)
-                    )
-                )
+                surface = args.surface if args.surface != "auto" else await _surface(client)
+                since = len(sim.records)
+                started = time.monotonic()
+                done = await (_videos if surface == "videos" else _chats)(client, args.videos)
             seconds = time.monotonic() - started
-            done = sum(1 for r in results if "<video src=" in (r.choices[0].message.content or ""))
             rss = _rss_mib(server.pid)
         finally:
             server.terminate()
             server.wait(timeout=30)
-    return Result("gateway", done, seconds, _count(sim, since), _count(sim, since, POLL_PATHS)), rss
+    result = Result("gateway", surface, done, seconds, _count(sim, since), _count(sim, since, POLL_PATHS))
+    return result, rss
+
+
+async def _surface(client: openai.AsyncOpenAI) -> str:
+    """``videos`` when the gateway serves ``/v1/videos``, else ``chat``."""
+    try:
+        await client.videos.list(limit=1)
+    except openai.NotFoundError:
+        return "chat"
+    return "videos"
+
+
+async def _videos(client: openai.AsyncOpenAI, count: int) -> int:
+    """``count`` videos through the Videos API (10 s landscape, as the baseline); how many completed."""
+    videos = await asyncio.gather(
+        *(
+            client.videos.create_and_poll(
+                model="sora-2", prompt=f"bench video {i}", seconds="8", size="1280x720"
+            )
+            for i in range(count)
+        )
+    )
+    return sum(1 for video in videos if video.status == "completed")
+
+
+async def _chats(client: openai.AsyncOpenAI, count: int) -> int:
+    """``count`` videos through chat completions; how many completed."""
+    results = await asyncio.gather(
+        *(
+            client.chat.completions.create(
+                model="sora2-landscape-10s", messages=[{"role": "user", "content": f"bench video {i}"}]
+            )
+            for i in range(count)
+        )
+    )
+    return sum(1 for r in results if "<video src=" in (r.choices[0].message.content or ""))
 
 
 async def _per_task(session: SoraSession, index: int, interval: float) -> bool:
@@ -181,13 +213,21 @@ async def _baseline_run(
         done = sum(await asyncio.gather(*(one(i) for i in range(args.videos))))
         seconds = time.monotonic() - started
     return Result(
-        "baseline (per-task polling)", done, seconds, _count(sim, since), _count(sim, since, POLL_PATHS)
+        "baseline (per-task polling)",
+        "direct",
+        done,
+        seconds,
+        _count(sim, since),
+        _count(sim, since, POLL_PATHS),
     )
 
 
 def _report(gateway: Result, baseline: Result, rss: float, args: argparse.Namespace) -> None:
     out = sys.stdout
-    out.write(f"{args.videos} videos over {args.accounts} accounts, poll interval {args.interval:g} s\n")
+    out.write(
+        f"{args.videos} videos over {args.accounts} accounts, poll interval {args.interval:g} s, "
+        f"gateway driven through {'/v1/videos' if gateway.surface == 'videos' else '/v1/chat/completions'}\n"
+    )
     header = ("run", "videos", "seconds", "upstream req", "poll req", "req/video", "req/min")
     out.write(f"{header[0]:<30}" + "".join(f"{h:>13}" for h in header[1:]) + "\n")
     for r in (baseline, gateway):
@@ -221,6 +261,12 @@ def main() -> None:
     parser.add_argument("--accounts", type=int, default=4)
     parser.add_argument("--interval", type=float, default=0.5, help="poll interval in seconds (both runs)")
     parser.add_argument("--speed", type=float, default=4.0, help="simulator pace (videos take 20 s / speed)")
+    parser.add_argument(
+        "--surface",
+        choices=("auto", "videos", "chat"),
+        default="auto",
+        help="how the gateway is driven (auto: /v1/videos when served, else chat completions)",
+    )
     asyncio.run(main_async(parser.parse_args()))
 
 

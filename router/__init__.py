@@ -1,5 +1,6 @@
 """sora2api core. Plugins import only the names listed in ``__all__``."""
 
+from router.api.videos.params import Dimensions, parse_seconds, parse_size
 from router.config import Settings
 from router.errors import (
     ContentPolicyError,
@@ -25,6 +26,7 @@ __all__ = [
     "CachedFile",
     "Completed",
     "ContentPolicyError",
+    "Dimensions",
     "Event",
     "Failed",
     "FeatureParser",
@@ -59,6 +61,8 @@ __all__ = [
     "UpstreamError",
     "check_single_image",
     "hookimpl",
+    "parse_seconds",
+    "parse_size",
     "store_single_image",
     "upload_stored_image",
 ]

@@ -12,6 +12,9 @@ from fastapi import FastAPI
 from router.api import chat, files, health, models
 from router.api import metrics as metrics_api
 from router.api.errors import install_error_handlers
+from router.api.images import routes as images_api
+from router.api.videos import characters as characters_api
+from router.api.videos import routes as videos_api
 from router.auth import Authenticator, announce
 from router.config import Settings
 from router.media.cache import ResultCache
@@ -32,6 +35,8 @@ from router.storage.crypto import TokenCipher, load_or_create_key
 from router.storage.db import Database
 from router.storage.tasks import TaskRepository
 from router.tasks.engine import TaskEngine
+from router.webhooks.deliveries import DeliveryRepository
+from router.webhooks.dispatcher import WebhookDispatcher
 
 logger = logging.getLogger("sora2api")
 
@@ -53,6 +58,8 @@ async def build_services(settings: Settings) -> Services:
     cache = ResultCache(settings.data_dir / "cache", settings.cache)
     await cache.start()
     tasks = TaskEngine(task_repo, pool, transport, registry, media, settings, cache=cache)
+    webhooks = WebhookDispatcher(settings.webhooks, DeliveryRepository(db))
+    tasks.add_finish_listener(webhooks.task_finished)
     auth = Authenticator(settings.auth, ApiKeyRepository(db), AdminRepository(db))
     services = Services(
         settings=settings,
@@ -71,8 +78,10 @@ async def build_services(settings: Settings) -> Services:
         fetcher=MediaFetcher(transport, settings.media),
         cache=cache,
         maintenance=maintenance,
+        webhooks=webhooks,
     )
     await services.passthrough.start()
+    await webhooks.start()
     await tasks.start()
     await maintenance.start()
     return services
@@ -80,6 +89,8 @@ async def build_services(settings: Settings) -> Services:
 
 async def close_services(services: Services) -> None:
     await services.tasks.close()
+    if services.webhooks is not None:
+        await services.webhooks.close()
     await services.cache.close()
     if services.maintenance is not None:
         await services.maintenance.close()
@@ -120,4 +131,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(models.router)
     app.include_router(chat.router)
     app.include_router(files.router)
+    app.include_router(characters_api.router)  # before videos: fixed paths win over {video_id}
+    app.include_router(videos_api.router)
+    app.include_router(images_api.router)
     return app

@@ -16,11 +16,27 @@ CACHE_LIMIT = 1024
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is calling: a database key (``key_id``) or a key from the config file (``key_id`` None)."""
+    """Who is calling: a database key (``key_id``) or a key from the config file (``key_id`` None).
+
+    ``owner_id`` owns the tasks the caller creates: the key id of a database key, a stable id
+    derived from the key itself for a config key (see :func:`config_owner_id`). ``is_admin``
+    (keys in ``auth.admin_api_keys``) sees every owner's tasks.
+    """
 
     key_id: int | None
     name: str
     is_admin: bool = False
+    owner_id: int | None = None
+
+
+def config_owner_id(key: str) -> int:
+    """The owner id of a config-file key, derived from a hash of the key.
+
+    Negative (database key ids are positive); it survives restarts and reordering the list, and a
+    rotated key is a new owner.
+    """
+    digest = hashlib.sha256(b"sora2api:config-key:" + key.encode()).digest()
+    return -(int.from_bytes(digest[:4], "big") & 0x3FFFFFFF) - 1
 
 
 @dataclass(frozen=True)
@@ -42,7 +58,12 @@ class Authenticator:
     async def verify_api_key(self, presented: str) -> Principal | None:
         for configured in self._settings.api_keys:
             if hmac.compare_digest(configured.encode(), presented.encode()):
-                return Principal(key_id=None, name="config", is_admin=False)
+                return Principal(key_id=None, name="config", owner_id=config_owner_id(configured))
+        for configured in self._settings.admin_api_keys:
+            if hmac.compare_digest(configured.encode(), presented.encode()):
+                return Principal(
+                    key_id=None, name="config-admin", is_admin=True, owner_id=config_owner_id(configured)
+                )
         digest = hashlib.sha256(presented.encode()).hexdigest()
         cached = self._verified.get(digest)
         if cached is not None:
@@ -50,7 +71,7 @@ class Authenticator:
         record = await self._keys.verify(presented)
         if record is None:
             return None
-        principal = Principal(key_id=record.id, name=record.name)
+        principal = Principal(key_id=record.id, name=record.name, owner_id=record.id)
         if len(self._verified) >= CACHE_LIMIT:
             self._verified.clear()
         self._verified[digest] = principal
@@ -59,7 +80,8 @@ class Authenticator:
     async def bootstrap(self) -> FirstStartSecrets:
         """Generate an API key and an admin password when none are configured or stored."""
         api_key = None
-        if not self._settings.api_keys and await self._keys.count() == 0:
+        configured = self._settings.api_keys or self._settings.admin_api_keys
+        if not configured and await self._keys.count() == 0:
             _, api_key = await self._keys.create("default")
         password = None
         username = self._settings.admin_username

@@ -12,7 +12,7 @@ import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -28,6 +28,9 @@ from router.storage.credentials import ApiKeyRepository
 from router.storage.crypto import TokenCipher, load_or_create_key
 from router.storage.db import Database
 from router.storage.tasks import TaskRepository
+from router.webhooks.deliveries import STATUSES as DELIVERY_STATUSES
+from router.webhooks.deliveries import DeliveryRepository
+from router.webhooks.signing import new_secret
 
 #: accounts renewed or tested at once by ``--all``
 ALL_PARALLEL = 4
@@ -269,6 +272,62 @@ async def keys_list(ctx: CliContext, args: argparse.Namespace) -> int:
     return 0
 
 
+# -- webhooks ----------------------------------------------------------------------------------
+
+
+async def webhooks_list(ctx: CliContext, args: argparse.Namespace) -> int:
+    deliveries = await DeliveryRepository(ctx.db).list(
+        status=args.status, task_id=args.task, limit=args.limit
+    )
+    if args.json:
+        rows = [{k: v for k, v in asdict(d).items() if k != "payload"} for d in deliveries]
+        ctx.out.write(json.dumps(rows, indent=2, default=str) + "\n")
+        return 0
+    if not deliveries:
+        ctx.out.write("no webhook deliveries\n")
+    for d in deliveries:
+        answer = f"HTTP {d.last_status_code}" if d.last_status_code is not None else "no answer"
+        state = (
+            d.status if d.status != "pending" else f"pending, next at {d.next_attempt_at:%Y-%m-%d %H:%M:%S}"
+        )
+        line = f"{d.id}  {d.event_type}  {d.task_id}  {state}  attempts: {d.attempts}"
+        if d.attempts:
+            line += f"  last: {answer}"
+        if d.last_error and d.status != "delivered":
+            line += f"  ({d.last_error})"
+        ctx.out.write(f"{line}\n      → {d.endpoint_url}\n")
+    return 0
+
+
+async def webhooks_retry(ctx: CliContext, args: argparse.Namespace) -> int:
+    record = await DeliveryRepository(ctx.db).requeue(args.id)
+    ctx.out.write(f"{record.id}: pending again; a running gateway sends it within a minute\n")
+    return 0
+
+
+async def webhooks_secret(ctx: CliContext, args: argparse.Namespace) -> int:
+    ctx.out.write(new_secret() + "\n")
+    return 0
+
+
+def _webhooks_parser(commands: Any) -> None:
+    webhooks = commands.add_parser("webhooks", help="webhook deliveries").add_subparsers(
+        dest="action", required=True
+    )
+    listing = webhooks.add_parser("list", help="deliveries, newest first, with their state")
+    listing.add_argument("--status", choices=DELIVERY_STATUSES, help="only deliveries in this state")
+    listing.add_argument("--task", help="only the deliveries of this task id")
+    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--json", action="store_true", help="machine-readable")
+    listing.set_defaults(run=webhooks_list)
+    retry = webhooks.add_parser("retry", help="send a (failed) delivery again")
+    retry.add_argument("id", help="the delivery id (wh_…)")
+    retry.set_defaults(run=webhooks_retry)
+    webhooks.add_parser("secret", help="print a new signing secret (whsec_…)").set_defaults(
+        run=webhooks_secret
+    )
+
+
 def serve(settings: Settings) -> int:
     import uvicorn
 
@@ -386,6 +445,8 @@ def build_parser() -> argparse.ArgumentParser:
     create.add_argument("name")
     create.set_defaults(run=keys_create)
     keys.add_parser("list", help="list API keys").set_defaults(run=keys_list)
+
+    _webhooks_parser(commands)
     return parser
 
 

@@ -8,16 +8,20 @@ need not be written into the file. Every key is documented in ``config/sora2api.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 DEFAULT_CONFIG_PATH = Path("config/sora2api.yaml")
 CONFIG_PATH_ENV = "SORA2API_CONFIG"
+
+WebhookEventType = Literal["video.completed", "video.failed", "image.completed", "image.failed"]
 
 
 class Section(BaseModel):
@@ -44,6 +48,8 @@ class DatabaseSettings(Section):
 class AuthSettings(Section):
     #: API keys accepted on /v1 in addition to keys stored in the database
     api_keys: list[str] = Field(default_factory=list)
+    #: API keys accepted on /v1 that also see and manage every caller's tasks (videos, characters)
+    admin_api_keys: list[str] = Field(default_factory=list)
     admin_username: str = "admin"
     #: plain admin password from config; when empty a password is generated on first start
     admin_password: str = ""
@@ -121,6 +127,9 @@ class TaskSettings(Section):
     video_timeout: float = 3000.0
     #: how many times a job that failed before the upstream accepted it is resubmitted
     max_submit_attempts: int = 3
+    #: seconds after a submission started that a restarted gateway looks for the job upstream
+    #: before it submits the job again (the gateway died between sending it and storing its id)
+    submit_grace: float = 180.0
 
 
 class PluginSettings(Section):
@@ -177,6 +186,48 @@ class PassthroughSettings(Section):
     router_settings: dict[str, Any] = Field(default_factory=dict)
 
 
+class WebhookEndpoint(Section):
+    #: where the events are POSTed
+    url: str = Field(min_length=1)
+    #: the signing secret, ``whsec_`` + base64 of 24 to 64 random bytes (``sora2api webhooks secret``)
+    secret: str
+    #: the event types sent there; empty = every type
+    events: list[WebhookEventType] = Field(default_factory=list)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("a webhook url starts with http:// or https://")
+        return value
+
+    @field_validator("secret")
+    @classmethod
+    def _signing_secret(cls, value: str) -> str:
+        if not value.startswith("whsec_"):
+            raise ValueError("a webhook secret starts with 'whsec_' (make one: sora2api webhooks secret)")
+        try:
+            key = base64.b64decode(value.removeprefix("whsec_"), validate=True)
+        except binascii.Error as exc:
+            raise ValueError("a webhook secret is 'whsec_' + base64") from exc
+        if not 24 <= len(key) <= 64:
+            raise ValueError(f"a webhook secret holds 24 to 64 bytes, not {len(key)}")
+        return value
+
+
+class WebhookSettings(Section):
+    #: endpoints that receive video.* and image.* events, signed the Standard Webhooks way
+    endpoints: list[WebhookEndpoint] = Field(default_factory=list)
+    #: attempts per delivery before it is marked failed
+    max_attempts: int = Field(default=12, ge=1)
+    #: seconds before the first retry; each further retry waits twice as long
+    backoff_initial: float = Field(default=5.0, gt=0)
+    #: the longest wait between two attempts (seconds)
+    backoff_max: float = Field(default=3600.0, gt=0)
+    #: seconds one attempt may take
+    timeout: float = Field(default=10.0, gt=0)
+
+
 class Settings(BaseSettings):
     """The whole configuration of one gateway instance."""
 
@@ -201,6 +252,7 @@ class Settings(BaseSettings):
     media: MediaSettings = Field(default_factory=MediaSettings)
     cache: CacheSettings = Field(default_factory=CacheSettings)
     passthrough: PassthroughSettings = Field(default_factory=PassthroughSettings)
+    webhooks: WebhookSettings = Field(default_factory=WebhookSettings)
 
     @classmethod
     def settings_customise_sources(

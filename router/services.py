@@ -22,6 +22,7 @@ from router.storage.accounts import AccountRepository
 from router.storage.db import Database
 from router.storage.tasks import TaskRepository
 from router.tasks.engine import TaskEngine
+from router.webhooks.dispatcher import WebhookDispatcher
 
 
 @dataclass
@@ -43,6 +44,8 @@ class Services:
     cache: ResultCache
     #: the pool's background jobs (token renewal, re-tests, quota return)
     maintenance: PoolMaintenance | None = None
+    #: sends the task events to the configured webhook endpoints
+    webhooks: WebhookDispatcher | None = None
 
     @property
     def context(self) -> GenerationContext:

@@ -1,4 +1,5 @@
-"""Videos: the sora2-*, sora2pro-* and sora2pro-hd-* models, and the sora2-extension-* models."""
+"""Videos: the sora2-*, sora2pro-* and sora2pro-hd-* models, sora-2 and sora-2-pro (OpenAI names), and
+the sora2-extension-* models."""
 
 from __future__ import annotations
 
@@ -6,14 +7,14 @@ from collections.abc import Callable
 
 from plugins.sora_video.characters import register_characters
 from plugins.sora_video.extension import ExtensionHandler
-from plugins.sora_video.handler import VideoHandler
 from plugins.sora_video.models import EXTENSION_VARIANTS, VIDEO_VARIANTS
+from plugins.sora_video.openai_models import OpenAIVideoHandler, register_openai_models
 from router import ModelSpec, Settings, hookimpl
 
 
 @hookimpl
 def register_models(register: Callable[[ModelSpec], None], settings: Settings) -> None:
-    handler = VideoHandler()
+    handler = OpenAIVideoHandler()  # VideoHandler plus the Videos API (openai_models.py)
     for variant in VIDEO_VARIANTS:
         register(
             ModelSpec(
@@ -32,6 +33,7 @@ def register_models(register: Callable[[ModelSpec], None], settings: Settings) -
                 },
             )
         )
+    register_openai_models(register, handler)
     extension = ExtensionHandler()
     for ext in EXTENSION_VARIANTS:
         register(

@@ -13,13 +13,24 @@ from pydantic import ValidationError
 
 from router import streaming
 from router.api.chat_request import ChatCompletionRequest, parse_content
+from router.auth import Principal
 from router.deps import ApiKeyDep, ServicesDep
-from router.errors import ContentPolicyError, GatewayError, InvalidRequestError, ModelNotFoundError
+from router.errors import (
+    ContentPolicyError,
+    GatewayError,
+    InvalidRequestError,
+    ModelNotFoundError,
+    NotFoundError,
+)
 from router.events import Completed, Event, Failed, Partial, Progress, Reasoning, Started
 from router.generation import GenerationRequest
+from router.models import ModelSpec
 from router.services import Services
+from router.storage.tasks import TaskRecord
 
 router = APIRouter()
+#: the body field that picks up an existing task instead of starting a new one
+PICKUP_FIELD = "task_id"
 KEEP_ALIVE_SECONDS = 15.0
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
@@ -56,6 +67,8 @@ async def chat_completions(
         if services.passthrough.has_model(body.model):
             return await _passthrough(body, services)
         raise ModelNotFoundError(f"The model '{body.model}' does not exist", param="model")
+    if (task_id := (body.model_extra or {}).get(PICKUP_FIELD)) is not None:
+        return await _respond(body, await _pickup(task_id, spec, principal, services))
     prompt, images, videos = parse_content(body)
     generation = GenerationRequest(
         model=spec,
@@ -64,10 +77,40 @@ async def chat_completions(
         images=tuple(images),
         videos=tuple(videos),
         extra=dict(body.model_extra or {}),
-        owner_key_id=principal.key_id,
+        owner_key_id=principal.owner_id,
         base_url=str(request.base_url),
     )
-    events = spec.handler.generate(generation, services.context)
+    return await _respond(body, spec.handler.generate(generation, services.context))
+
+
+async def _pickup(
+    task_id: object, spec: ModelSpec, principal: Principal, services: Services
+) -> AsyncIterator[Event]:
+    """The events of the caller's task ``task_id`` (picked up again, e.g. after the stream dropped).
+
+    Only the key that created the task (or an admin key) may; anyone else gets the same 404 as
+    for an unknown id. The request names the task's model.
+    """
+    if not isinstance(task_id, str) or not task_id:
+        raise InvalidRequestError("task_id must be the id of a task (a non-empty string)", param=PICKUP_FIELD)
+    try:
+        record: TaskRecord | None = await services.task_repo.get(task_id)
+    except NotFoundError:
+        record = None
+    owners = {principal.key_id, principal.owner_id}
+    if record is None or not (principal.is_admin or record.owner_key_id in owners):
+        raise NotFoundError(f"No task with id {task_id!r}", param=PICKUP_FIELD, code="task_not_found")
+    if record.model != spec.id:
+        raise InvalidRequestError(
+            f"Task {task_id} was made with the model '{record.model}'; pick it up with that model",
+            param="model",
+        )
+    return services.tasks.pickup(record)
+
+
+async def _respond(
+    body: ChatCompletionRequest, events: AsyncIterator[Event]
+) -> JSONResponse | StreamingResponse:
     # Run until the first event so that errors found before any work starts get a real status.
     try:
         first = await anext(events)

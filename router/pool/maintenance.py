@@ -42,8 +42,8 @@ def renewal_due(record: AccountRecord, settings: PoolSettings, now: datetime) ->
 
     Due when it expires within ``refresh_ahead``; a token this gateway obtained itself is kept for at
     least half its remaining life at that time (so a short-lived token is not renewed every run). A
-    token the upstream rejected is renewed once per rejection. After a failed try, the next one waits
-    ``retest_interval``.
+    token the upstream rejected is renewed once per rejection (at most once per ``retest_interval``).
+    After a failed try, the next one waits ``retest_interval``.
     """
     if not (record.session_token or record.refresh_token):
         return False
@@ -52,6 +52,8 @@ def renewal_due(record: AccountRecord, settings: PoolSettings, now: datetime) ->
     if last is not None and failed and last > now - timedelta(seconds=settings.retest_interval):
         return False  # the last try failed a moment ago
     if record.status == "disabled" and record.disabled_reason == "token_invalid":
+        if last is not None and last > now - timedelta(seconds=settings.retest_interval):
+            return False  # renewed a moment ago, and the new token was rejected too
         return last is None or record.last_error_at is None or last < record.last_error_at
     if record.expires_at is None or record.expires_at - now > timedelta(seconds=settings.refresh_ahead):
         return False

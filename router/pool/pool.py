@@ -268,8 +268,12 @@ class AccountPool:
                 return self._take(record.id, kind)
 
     def _next_backoff_end(self, loop: asyncio.AbstractEventLoop) -> float:
-        ends = [end - loop.time() for end in self._saturated.values()]
-        return max(min(ends, default=1.0), 0.01)
+        """Seconds until the next backoff ends (ended ones are dropped); at most 1 s (cooldowns end too)."""
+        now = loop.time()
+        for key in [key for key, end in self._saturated.items() if end <= now]:
+            del self._saturated[key]
+        soonest = min((end - now for end in self._saturated.values()), default=1.0)
+        return max(min(soonest, 1.0), 0.01)
 
     def adopt(self, account_id: int, kind: LeaseKind) -> Lease:
         """Count a slot for a task that already runs upstream (resumed after a restart)."""

@@ -16,13 +16,22 @@ from router.sora.models import (
     Subscription,
     UserInfo,
 )
-from router.sora.sentinel import LocalSentinelSource, SentinelSource, SentinelToken
+from router.sora.sentinel import (
+    CachingSentinelSource,
+    ExternalSentinelSource,
+    LocalSentinelSource,
+    SentinelSource,
+    SentinelToken,
+    build_sentinel_source,
+)
 
 __all__ = [
     "AccessTokenInfo",
     "AccountCredentials",
     "AccountProbe",
+    "CachingSentinelSource",
     "CallClass",
+    "ExternalSentinelSource",
     "InviteInfo",
     "LocalSentinelSource",
     "Quota",
@@ -34,6 +43,7 @@ __all__ = [
     "SoraTransport",
     "Subscription",
     "UserInfo",
+    "build_sentinel_source",
     "decode_access_token",
     "resolve_proxy",
 ]

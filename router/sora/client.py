@@ -113,15 +113,21 @@ class SoraSession:
         )
 
     async def _with_sentinel(self, flow_ua: str, call: Callable[[SentinelToken], Awaitable[T]]) -> T:
-        """Run a sentinel-protected call; if the sentinel is rejected, retry once with a fresh one."""
-        token = await self._sentinel.get(self.creds, flow_ua=flow_ua)
-        try:
-            return await call(token)
-        except UpstreamError as exc:
-            if not is_sentinel_rejection(exc):
-                raise
-            await self._sentinel.invalidate(self.creds, token)
-        return await call(await self._sentinel.get(self.creds, flow_ua=flow_ua))
+        """Run a sentinel-protected call; if the sentinel is rejected, retry once with a fresh one.
+
+        Every rejected token is reported to the source (a cache drops it), the retry's included.
+        """
+        for attempt in (1, 2):
+            token = await self._sentinel.get(self.creds, flow_ua=flow_ua)
+            try:
+                return await call(token)
+            except UpstreamError as exc:
+                if not is_sentinel_rejection(exc):
+                    raise
+                await self._sentinel.invalidate(self.creds, token)
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     async def _protected_post(self, path: str, body: dict[str, Any]) -> Any:
         """H2: a generic POST with a sentinel minted for the mobile Chrome UA."""

@@ -143,8 +143,48 @@ def m002_account_refresh(conn: sa.Connection) -> None:
     _add_column(conn, "accounts", "last_refresh_result", sa.Text())
 
 
+def m003_task_submit_marker(conn: sa.Connection) -> None:
+    """tasks: when the create call of the task's job was started (the submit window's marker).
+
+    With ``account_id`` set and no ``upstream_task_id`` yet, a restarted gateway knows the job may
+    have reached that account and reconciles it against the upstream lists instead of resubmitting.
+    """
+    _add_column(conn, "tasks", "submit_started_at", sa.DateTime(timezone=True))
+
+
+def m004_webhook_deliveries(conn: sa.Connection) -> None:
+    """webhook_deliveries: one row per (event, endpoint), with its retry state."""
+    meta = sa.MetaData()
+    sa.Table(
+        "webhook_deliveries",
+        meta,
+        sa.Column("id", sa.String(64), primary_key=True),
+        sa.Column("event_id", sa.String(64), nullable=False),
+        sa.Column("event_type", sa.String(64), nullable=False),
+        sa.Column("task_id", sa.String(64), nullable=False, index=True),
+        sa.Column("endpoint_url", sa.Text, nullable=False),
+        sa.Column("payload", sa.Text, nullable=False),
+        sa.Column("status", sa.String(16), nullable=False, server_default="pending"),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default=sa.text("0")),
+        _timestamp("next_attempt_at"),
+        sa.Column("last_status_code", sa.Integer),
+        sa.Column("last_error", sa.Text),
+        _timestamp("created_at", nullable=False),
+        _timestamp("updated_at", nullable=False),
+        _timestamp("delivered_at"),
+        sa.Index("ix_webhook_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+        sa.Index("ix_webhook_deliveries_created_at_id", "created_at", "id"),
+    )
+    meta.create_all(conn)
+
+
 #: every migration, in the order it runs; append only
-MIGRATIONS: tuple[Migration, ...] = (m001_initial, m002_account_refresh)
+MIGRATIONS: tuple[Migration, ...] = (
+    m001_initial,
+    m002_account_refresh,
+    m003_task_submit_marker,
+    m004_webhook_deliveries,
+)
 
 
 def apply_pending(conn: sa.Connection) -> list[str]:

@@ -77,6 +77,9 @@ tasks = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
     sa.Column("completed_at", UTCDateTime),
+    # when the create call of the job started (with account_id and no upstream_task_id: the job may
+    # have reached that account; a restart reconciles instead of resubmitting)
+    sa.Column("submit_started_at", UTCDateTime),
     sa.CheckConstraint("progress >= 0 AND progress <= 100", name="ck_tasks_progress"),
     sa.Index("ix_tasks_account_id_status", "account_id", "status"),
     sa.Index("ix_tasks_owner_key_id_created_at", "owner_key_id", "created_at"),
@@ -109,4 +112,29 @@ admin_users = sa.Table(
     sa.Column("username", sa.String(128), nullable=False, unique=True),
     sa.Column("password_hash", sa.Text, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
+)
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    # wh_<hex>: the webhook-id header, the same on every attempt
+    sa.Column("id", sa.String(64), primary_key=True),
+    # evt_<hex>: the event's id in the payload (one event, one delivery per endpoint)
+    sa.Column("event_id", sa.String(64), nullable=False),
+    sa.Column("event_type", sa.String(64), nullable=False),
+    sa.Column("task_id", sa.String(64), nullable=False, index=True),
+    sa.Column("endpoint_url", sa.Text, nullable=False),
+    # the exact body every attempt sends (and signs)
+    sa.Column("payload", sa.Text, nullable=False),
+    # pending, delivered or failed
+    sa.Column("status", sa.String(16), nullable=False, server_default="pending"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default=sa.text("0")),
+    sa.Column("next_attempt_at", UTCDateTime),
+    sa.Column("last_status_code", sa.Integer),
+    sa.Column("last_error", sa.Text),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.Column("delivered_at", UTCDateTime),
+    sa.Index("ix_webhook_deliveries_status_next_attempt_at", "status", "next_attempt_at"),
+    sa.Index("ix_webhook_deliveries_created_at_id", "created_at", "id"),
 )

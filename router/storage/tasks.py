@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import builtins
 import secrets
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -39,6 +39,7 @@ UPDATABLE: frozenset[str] = frozenset(
         "error_code",
         "error_message",
         "completed_at",
+        "submit_started_at",
     }
 )
 
@@ -65,6 +66,9 @@ class TaskRecord:
     created_at: datetime
     updated_at: datetime
     completed_at: datetime | None
+    #: when the create call of the job started; with ``account_id`` set and no
+    #: ``upstream_task_id`` the job may have reached that account (see ``router.tasks.recovery``)
+    submit_started_at: datetime | None = None
 
     @property
     def finished(self) -> bool:
@@ -143,6 +147,14 @@ class TaskRepository:
         async with self._db.connect() as conn:
             row = (await conn.execute(query)).one_or_none()
         return None if row is None else _record(row._mapping)
+
+    async def known_upstream_ids(self, upstream_ids: Collection[str]) -> set[str]:
+        """Those of ``upstream_ids`` that some task already holds as its upstream task."""
+        if not upstream_ids:
+            return set()
+        query = sa.select(tasks.c.upstream_task_id).where(tasks.c.upstream_task_id.in_(list(upstream_ids)))
+        async with self._db.connect() as conn:
+            return {str(value) for value in await conn.scalars(query)}
 
     async def update(self, task_id: str, **fields: object) -> TaskRecord:
         """Change any field of :data:`UPDATABLE`; bumps ``updated_at``.

@@ -73,6 +73,8 @@ def test_passthrough_upstream_error_is_an_envelope_without_secrets(
 ) -> None:
     stub.fail_next(500)
     with pytest.raises(openai.APIStatusError) as info:
-        passthrough_client.chat.completions.create(model="local-echo", messages=[{"role": "user", "content": "x"}])
+        passthrough_client.chat.completions.create(
+            model="local-echo", messages=[{"role": "user", "content": "x"}]
+        )
     assert info.value.status_code == 502
     assert "sk-upstream-secret" not in str(info.value.body)

@@ -6,8 +6,16 @@ import json
 from datetime import datetime
 from pathlib import Path
 
-from tests.fake_sora import FakeSora, FakeSoraServer
-from tests.support.pool_gateway import accounts, add, cli, image, pool_gateway, sdk, video, wait_for
+import pytest
+
+from tests.fake_sora import FakeSora, FakeSoraServer, Timing
+from tests.support.pool_gateway import accounts, add, cli, image, pool_gateway, sdk, settle, video, wait_for
+
+
+@pytest.fixture(autouse=True)
+def _instant(sim: FakeSora) -> None:
+    """Generations take milliseconds: these tests are about the pool, not progress."""
+    sim.timing = Timing.instant()
 
 
 def test_accounts_added_as_at_st_and_rt_all_serve_requests(
@@ -24,6 +32,7 @@ def test_accounts_added_as_at_st_and_rt_all_serve_requests(
         add(gateway, by_st, token="--st")
         add(gateway, by_rt, "--client-id", by_rt.client_id, token="--rt")
         assert sim.count("/api/auth/session") == 1 and sim.count("/oauth/token") == 1
+        settle(gateway)
         for i in range(3):
             image(client, f"pear {i}")
         assert {r.account for r in sim.requests_to("/video_gen", "POST")} == {

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import openai
 
-from tests.fake_sora import FakeSora, FakeSoraServer
-from tests.support.pool_gateway import add, image, pool_gateway, sdk, video
+from tests.fake_sora import FakeSora, FakeSoraServer, Timing
+from tests.support.pool_gateway import add, image, pool_gateway, sdk, settle, video
 
 EMAILS = ("a@example.com", "b@example.com", "c@example.com")
 
@@ -72,12 +72,14 @@ def test_a_full_pool_answers_pool_timeout_after_the_deadline(
 
 
 def test_round_robin_from_the_configuration(tmp_path: Path, upstream: FakeSoraServer, sim: FakeSora) -> None:
+    sim.timing = Timing.instant()
     with (
         pool_gateway(tmp_path, upstream, pool={"selection": "round_robin"}) as gateway,
         sdk(gateway) as client,
     ):
         for email in EMAILS:
             add(gateway, sim.create_account(email, plan="chatgpt_plus"))
+        settle(gateway)
         for i in range(4):
             image(client, f"pear {i}")
     assert [r.account for r in sim.requests_to("/video_gen", "POST")] == [*EMAILS, EMAILS[0]]
@@ -86,6 +88,7 @@ def test_round_robin_from_the_configuration(tmp_path: Path, upstream: FakeSoraSe
 def test_quota_aware_spends_the_quota_that_resets_first(
     tmp_path: Path, upstream: FakeSoraServer, sim: FakeSora
 ) -> None:
+    sim.timing = Timing.instant()
     with (
         pool_gateway(tmp_path, upstream, pool={"selection": "quota_aware"}) as gateway,
         sdk(gateway) as client,
@@ -97,6 +100,7 @@ def test_quota_aware_spends_the_quota_that_resets_first(
         add(
             gateway, sim.create_account("soon@example.com", plan="chatgpt_plus", access_resets_in_seconds=600)
         )
+        settle(gateway)
         video(client)
         video(client)
     assert [r.account for r in sim.requests_to("/nf/create", "POST")] == ["soon@example.com"] * 2

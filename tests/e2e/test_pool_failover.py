@@ -11,8 +11,14 @@ from pathlib import Path
 import openai
 import pytest
 
-from tests.fake_sora import FakeSora, FakeSoraServer
+from tests.fake_sora import FakeSora, FakeSoraServer, Timing
 from tests.support.pool_gateway import accounts, add, cli, image, pool_gateway, sdk, video, wait_for
+
+
+@pytest.fixture(autouse=True)
+def _instant(sim: FakeSora) -> None:
+    """Generations take milliseconds: these tests are about the pool, not progress."""
+    sim.timing = Timing.instant()
 
 
 def _creates(sim: FakeSora, path: str = "/nf/create") -> list[tuple[str | None, int | None]]:

@@ -15,9 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.fake_sora import FakeSora, FakeSoraServer
+from tests.fake_sora import FakeSora, FakeSoraServer, Timing
 from tests.support.pool_gateway import add, cli, image, pool_gateway, sdk, video
 from tests.support.proxies import TestProxy
+
+
+@pytest.fixture(autouse=True)
+def _instant(sim: FakeSora) -> None:
+    """Generations take milliseconds: these tests are about the pool, not progress."""
+    sim.timing = Timing.instant()
+
 
 PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"

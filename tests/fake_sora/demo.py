@@ -25,7 +25,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=8000, help="gateway port")
     parser.add_argument("--sim-port", type=int, default=9100, help="simulator port")
-    parser.add_argument("--speed", type=float, default=2.0, help="simulator pace (2.0 = twice its default pace)")
+    parser.add_argument(
+        "--speed", type=float, default=2.0, help="simulator pace (2.0 = twice its default pace)"
+    )
     args = parser.parse_args()
 
     data_dir = Path("data/demo")

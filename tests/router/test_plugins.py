@@ -66,7 +66,7 @@ def test_blocked_builtin_is_not_loaded() -> None:
 def test_allow_list_limits_loading() -> None:
     pm = get_plugin_manager(PluginSettings(load_entry_points=False, allow=["plugins.sora_image"]))
     ids = {spec.id for spec in build_registry(pm, Settings())}
-    assert ids == {"gpt-image", "gpt-image-landscape", "gpt-image-portrait"}
+    assert ids == {"gpt-image", "gpt-image-landscape", "gpt-image-portrait", "gpt-image-1", "dall-e-3"}
 
 
 def test_unknown_builtin_fails_start_up() -> None:

@@ -71,6 +71,11 @@ def add(gateway: Gateway, creds: Credentials, *extra: str, token: str = "--at") 
     return int(out.split("account ", 1)[1].split(":", 1)[0])
 
 
+def settle(gateway: Gateway) -> None:
+    """Give the running gateway time to reload the accounts table (``pool.reload_interval``)."""
+    time.sleep(gateway.settings.pool.reload_interval * 2)
+
+
 def accounts(gateway: Gateway) -> dict[str, dict[str, Any]]:
     """``tokens list --json`` by email."""
     code, out, err = cli(gateway, "tokens", "list", "--json")

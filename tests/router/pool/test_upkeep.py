@@ -189,6 +189,10 @@ def test_renewal_is_due_ahead_of_expiry_and_once_per_rejection(sim: FakeSora) ->
     )
     assert renewal_due(rejected, settings, now)
     assert not renewal_due(replace(rejected, last_refresh_at=now + timedelta(seconds=1)), settings, now)
+    # renewed, then the new token was rejected too: not again before retest_interval
+    again = replace(rejected, last_refresh_at=now - timedelta(seconds=5), last_error_at=now)
+    assert not renewal_due(again, settings, now)
+    assert renewal_due(again, settings, now + timedelta(seconds=600))
 
 
 def test_next_job(sim: FakeSora) -> None:

@@ -203,6 +203,7 @@ async def test_a_blocked_create_gets_exactly_one_fresh_sentinel(upstream: Upstre
         with pytest.raises(SentinelBlockError):
             await session.create_video({"kind": "video", "prompt": "x"})
         assert len(upstream.sent("POST", f"{BACKEND}/nf/create")) == 4
+        assert isinstance(sora.sentinel, CachingSentinelSource) and len(sora.sentinel) == 0  # both dropped
 
 
 def test_build_sentinel_source_composes_the_modes(upstream: Upstream) -> None:
