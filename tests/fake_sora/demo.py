@@ -35,6 +35,9 @@ def main() -> int:
     sim = FakeSora(timing=Timing().scaled(args.speed))
     upstream = FakeSoraServer(sim, port=args.sim_port).start()
     creds = sim.create_account("demo@example.com", plan="chatgpt_pro", quota=100)
+    with sim.lock:  # sample inputs for the README's image-to-image and character examples
+        sim.media.add("sample.png")
+        sim.media.add("sample.mp4")
     settings = load_settings(
         None,
         data_dir=data_dir,
@@ -48,6 +51,8 @@ def main() -> int:
             "openai_auth": upstream.base_url,
         },
         tasks={"poll_interval": 1.0},
+        # the demo's sample media live on the loopback simulator, which the SSRF guard refuses by default
+        media={"allow_private_urls": True},
     )
     out = io.StringIO()
     if cli_main(["tokens", "add", "--at", creds.access_token], out=out, settings=settings) != 0:
