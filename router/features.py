@@ -52,7 +52,10 @@ class Parsed:
 class FeatureParser(Protocol):
     """Finds one feature in a prompt and returns the prompt with its marker removed."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """The parser's name, used by ``features.disabled`` and by the plugins asking for it."""
+        ...
 
     def parse(self, prompt: str, features: Features, extra: Mapping[str, Any]) -> Parsed:
         """``extra`` holds the request's non-standard fields (e.g. ``remix_target_id``)."""

@@ -1,6 +1,6 @@
 import pytest
 
-from plugins.features.generation_ids import GenerationIdParser
+from plugins.features.generation_ids import GENERATION_IDS
 from router import Features, InvalidRequestError, Parsed
 
 GEN = "gen_01k9btrqrnen792yvt703dp0tq"
@@ -8,7 +8,7 @@ OTHER = "gen_01kcybbj56fp7vctvpmx0drrw1"
 
 
 def parse(prompt: str, **extra: object) -> Parsed:
-    return GenerationIdParser().parse(prompt, Features(), extra)
+    return GENERATION_IDS.parse(prompt, Features(), extra)
 
 
 def test_id_in_text() -> None:

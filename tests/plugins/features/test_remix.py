@@ -1,6 +1,6 @@
 import pytest
 
-from plugins.features.remix import RemixParser
+from plugins.features.remix import REMIX
 from router import Features, InvalidRequestError, Parsed
 
 SHARE = "s_0123456789abcdef0123456789abcdef"
@@ -8,7 +8,7 @@ OTHER = "s_fedcba9876543210fedcba9876543210"
 
 
 def parse(prompt: str, **extra: object) -> Parsed:
-    return RemixParser().parse(prompt, Features(), extra)
+    return REMIX.parse(prompt, Features(), extra)
 
 
 def test_share_link() -> None:
